@@ -1,0 +1,291 @@
+// Package e2e holds end-to-end tests: they build the real gopherd binary,
+// start it on loopback ports with real configs and real trees, and speak
+// Gopher to it.
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// gopherdBin is the binary built once by TestMain.
+var gopherdBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "gopherd-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	gopherdBin = filepath.Join(dir, "gopherd")
+	args := []string{"build", "-o", gopherdBin, "-ldflags", "-X main.version=e2e-test"}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "../cmd/gopherd")...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building gopherd:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// syncBuffer collects a process's output while tests read it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// daemon is a gopherd process started by a test.
+type daemon struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	addr string
+	port int
+	log  *syncBuffer
+	done chan struct{}
+	err  error
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// writeConfig writes cfg as JSON into a temp file and returns its path.
+func writeConfig(t *testing.T, cfg any) string {
+	t.Helper()
+	data, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "gopherd.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// baseConfig is a config serving root on a free loopback port, logging at
+// debug so tests can read what happened.
+func baseConfig(t *testing.T, root string) map[string]any {
+	return map[string]any{
+		"hostname": "localhost",
+		"root":     root,
+		"listen":   map[string]any{"addr": "127.0.0.1", "port": freePort(t)},
+		"log":      map[string]any{"level": "debug"},
+	}
+}
+
+// startConfig starts gopherd with a config map.
+func startConfig(t *testing.T, cfg map[string]any, extra ...string) *daemon {
+	t.Helper()
+	l := cfg["listen"].(map[string]any)
+	addr := net.JoinHostPort(l["addr"].(string), fmt.Sprint(l["port"]))
+	return start(t, addr, append(extra, writeConfig(t, cfg))...)
+}
+
+// start runs gopherd with args and waits until addr accepts connections.
+func start(t *testing.T, addr string, args ...string) *daemon {
+	t.Helper()
+	return startDir(t, "", addr, args...)
+}
+
+func startDir(t *testing.T, dir, addr string, args ...string) *daemon {
+	t.Helper()
+	cmd := exec.Command(gopherdBin, args...)
+	cmd.Dir = dir
+	return startCmd(t, addr, cmd)
+}
+
+// startCmd starts cmd (gopherd, possibly behind a wrapper) and waits for its
+// startup log line.
+func startCmd(t *testing.T, addr string, cmd *exec.Cmd) *daemon {
+	t.Helper()
+	d := &daemon{t: t, addr: addr, log: &syncBuffer{}, done: make(chan struct{}), cmd: cmd}
+	_, port, _ := net.SplitHostPort(addr)
+	fmt.Sscan(port, &d.port)
+	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.err = d.cmd.Wait(); close(d.done) }()
+	t.Cleanup(d.kill)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		select {
+		case <-d.done:
+			t.Fatalf("gopherd exited early: %v\n%s", d.err, d.log)
+		default:
+		}
+		if strings.Contains(d.log.String(), "gopherd started") {
+			return d
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gopherd did not start within 20s:\n%s", d.log)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (d *daemon) kill() {
+	select {
+	case <-d.done:
+		return
+	default:
+	}
+	_ = d.cmd.Process.Kill()
+	<-d.done
+}
+
+// signal sends sig to the daemon.
+func (d *daemon) signal(sig syscall.Signal) {
+	d.t.Helper()
+	if err := d.cmd.Process.Signal(sig); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+// wait waits for the daemon to exit and returns its exit code.
+func (d *daemon) wait(timeout time.Duration) int {
+	d.t.Helper()
+	select {
+	case <-d.done:
+	case <-time.After(timeout):
+		d.t.Fatalf("gopherd did not exit within %v:\n%s", timeout, d.log)
+	}
+	if d.cmd.ProcessState == nil {
+		return -1
+	}
+	return d.cmd.ProcessState.ExitCode()
+}
+
+// dial connects to the daemon, from source address src when non-empty.
+func (d *daemon) dial(src string) net.Conn {
+	d.t.Helper()
+	dialer := net.Dialer{Timeout: 5 * time.Second}
+	if src != "" {
+		dialer.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
+	}
+	c, err := dialer.Dial("tcp", d.addr)
+	if err != nil {
+		d.t.Fatalf("dial %s: %v", d.addr, err)
+	}
+	return c
+}
+
+// get sends request (a raw line, CRLF added) and returns the whole response.
+func (d *daemon) get(request string) []byte {
+	d.t.Helper()
+	return d.getFrom("", request)
+}
+
+func (d *daemon) getFrom(src, request string) []byte {
+	d.t.Helper()
+	c := d.dial(src)
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(c, request+"\r\n"); err != nil {
+		d.t.Fatalf("write %q: %v", request, err)
+	}
+	body, err := io.ReadAll(c)
+	if err != nil {
+		d.t.Fatalf("read response to %q: %v", request, err)
+	}
+	return body
+}
+
+// runGopherd runs the binary to completion and returns its exit code and
+// output streams.
+func runGopherd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd := exec.Command(gopherdBin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if err != nil {
+		if _, ok := err.(*exec.ExitError); !ok {
+			t.Fatal(err)
+		}
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), errb.String()
+}
+
+// writeTree creates files under dir: a key ending in "/" is a directory.
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if strings.HasSuffix(name, "/") {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// checkGolden compares got with testdata/name; -update rewrites it.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s mismatch:\n got: %q\nwant: %q", name, got, want)
+	}
+}
+
+// startIn starts gopherd with args in working directory dir.
+func startIn(t *testing.T, dir, addr string, args ...string) *daemon {
+	t.Helper()
+	return startDir(t, dir, addr, args...)
+}

@@ -1,0 +1,296 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func needSocketActivate(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("systemd-socket-activate")
+	if err != nil {
+		t.Skip("systemd-socket-activate not installed (Debian package systemd; .ci/run installs it)")
+	}
+	return p
+}
+
+// startActivated runs gopherd under systemd-socket-activate with one
+// listening socket per address.
+func startActivated(t *testing.T, addrs []string, args ...string) *daemon {
+	t.Helper()
+	sa := needSocketActivate(t)
+	var saArgs []string
+	for _, a := range addrs {
+		saArgs = append(saArgs, "-l", a)
+	}
+	saArgs = append(saArgs, gopherdBin)
+	return startCmd(t, addrs[0], exec.Command(sa, append(saArgs, args...)...))
+}
+
+func TestSocketActivation(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"a.txt": "a\n"})
+	for _, n := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d sockets", n), func(t *testing.T) {
+			var addrs []string
+			for range n {
+				addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+			}
+			// The config's listen is ignored: it names a port nobody may use.
+			cfg := writeConfig(t, map[string]any{"root": root, "listen": map[string]any{"addr": "127.0.0.1", "port": 1}})
+			d := startActivated(t, addrs, cfg)
+			_, firstPort, _ := net.SplitHostPort(addrs[0])
+			for _, a := range addrs {
+				d.addr = a
+				got := string(d.get("/"))
+				want := "0a.txt\t/a.txt\tlocalhost\t" + firstPort + "\r\n.\r\n"
+				if got != want {
+					t.Errorf("via %s: got %q, want %q", a, got, want)
+				}
+			}
+			if !strings.Contains(d.log.String(), "socket activation") {
+				t.Errorf("no socket activation log line:\n%s", d.log)
+			}
+		})
+	}
+}
+
+func TestSocketActivationAcceptYesRefused(t *testing.T) {
+	sa := needSocketActivate(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	var out syncBuffer
+	cmd := exec.Command(sa, "--accept", "-l", addr, gopherdBin, "-r", t.TempDir())
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	var c net.Conn
+	var err error
+	for range 100 {
+		if c, err = net.Dial("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	_, _ = io.ReadAll(c) // gopherd must exit, closing the connection
+	c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "not a listening socket") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "not a listening socket") || !strings.Contains(out.String(), "Accept=no") {
+		t.Fatalf("want a clear Accept=yes error, got:\n%s", out.String())
+	}
+}
+
+// notifySocket listens on a unixgram socket like systemd's NOTIFY_SOCKET.
+func notifySocket(t *testing.T) (*net.UnixConn, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, path
+}
+
+func readNotify(t *testing.T, c *net.UnixConn, want string) string {
+	t.Helper()
+	buf := make([]byte, 4096)
+	deadline := time.Now().Add(15 * time.Second)
+	var seen []string
+	for {
+		_ = c.SetReadDeadline(deadline)
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatalf("waiting for %q: %v (seen %q)", want, err, seen)
+		}
+		msg := string(buf[:n])
+		seen = append(seen, msg)
+		if strings.HasPrefix(msg, "WATCHDOG=1") {
+			continue
+		}
+		if !strings.Contains(msg, want) {
+			t.Fatalf("want %q next, got %q", want, msg)
+		}
+		return msg
+	}
+}
+
+func TestSdNotify(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"a.txt": "a\n"})
+	ns, path := notifySocket(t)
+	cfg := baseConfig(t, root)
+	l := cfg["listen"].(map[string]any)
+	cmd := exec.Command(gopherdBin, writeConfig(t, cfg))
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+path, "WATCHDOG_USEC=200000")
+	d := startCmd(t, fmt.Sprintf("127.0.0.1:%d", l["port"]), cmd)
+
+	if msg := readNotify(t, ns, "READY=1"); !strings.Contains(msg, "STATUS=") {
+		t.Errorf("READY without STATUS: %q", msg)
+	}
+	// The watchdog pings at half of WATCHDOG_USEC.
+	_ = ns.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 512)
+	if n, err := ns.Read(buf); err != nil || string(buf[:n]) != "WATCHDOG=1" {
+		t.Errorf("want WATCHDOG=1, got %q, %v", buf[:n], err)
+	}
+	d.signal(syscall.SIGHUP)
+	if msg := readNotify(t, ns, "RELOADING=1"); !strings.Contains(msg, "MONOTONIC_USEC=") {
+		t.Errorf("RELOADING without MONOTONIC_USEC: %q", msg)
+	}
+	readNotify(t, ns, "READY=1")
+	d.signal(syscall.SIGTERM)
+	readNotify(t, ns, "STOPPING=1")
+	if code := d.wait(20 * time.Second); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}
+
+func TestReloadHostnameDuringTransfer(t *testing.T) {
+	root := t.TempDir()
+	big := bytes.Repeat([]byte("reload!!"), 2<<20) // 16 MiB
+	writeTree(t, root, map[string]string{"a.txt": "a\n", "big.bin": string(big)})
+	cfg := baseConfig(t, root)
+	cfgPath := writeConfig(t, cfg)
+	l := cfg["listen"].(map[string]any)
+	d := start(t, fmt.Sprintf("127.0.0.1:%d", l["port"]), cfgPath)
+	if got := string(d.get("/")); !strings.Contains(got, "\tlocalhost\t") {
+		t.Fatalf("before reload: %q", got)
+	}
+
+	c := d.dial("")
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	io.WriteString(c, "/big.bin\r\n")
+	head := make([]byte, 1<<16)
+	if _, err := io.ReadFull(c, head); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg["hostname"] = "gopher.example.org"
+	data := writeConfig(t, cfg)
+	raw, _ := os.ReadFile(data)
+	if err := os.WriteFile(cfgPath, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.signal(syscall.SIGHUP)
+	waitLog(t, d, "configuration reloaded")
+	if got := string(d.get("/")); !strings.Contains(got, "\tgopher.example.org\t") {
+		t.Fatalf("after reload: %q", got)
+	}
+	rest, err := io.ReadAll(c)
+	if err != nil || !bytes.Equal(append(head, rest...), big) {
+		t.Fatalf("transfer in flight broken by reload: %d bytes, %v", len(head)+len(rest), err)
+	}
+
+	// A broken config keeps the running one.
+	os.WriteFile(cfgPath, []byte(`{"root": "/nonexistent", "hostname": 5}`), 0o644)
+	d.signal(syscall.SIGHUP)
+	waitLog(t, d, "reload failed")
+	if got := string(d.get("/")); !strings.Contains(got, "\tgopher.example.org\t") {
+		t.Fatalf("after broken reload: %q", got)
+	}
+}
+
+func waitLog(t *testing.T, d *daemon, s string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(d.log.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("log never said %q:\n%s", s, d.log)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (CI runs as root)")
+	}
+}
+
+// worldReadableTree makes a tree (and its parents up to the temp dir) that
+// user nobody can read.
+func worldReadableTree(t *testing.T) string {
+	t.Helper()
+	base := t.TempDir()
+	root := filepath.Join(base, "root")
+	writeTree(t, root, map[string]string{"a.txt": "a\n"})
+	for _, p := range []string{base, filepath.Dir(base), root} {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func TestPrivilegeDrop(t *testing.T) {
+	needRoot(t)
+	for _, user := range []string{"nobody", "65534:65534"} {
+		t.Run(user, func(t *testing.T) {
+			cfg := baseConfig(t, worldReadableTree(t))
+			cfg["user"] = user
+			d := startConfig(t, cfg)
+			if got := string(d.get("/a.txt")); got != "a\n" {
+				t.Fatalf("after drop: %q", got)
+			}
+			tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", d.cmd.Process.Pid))
+			if err != nil || len(tasks) == 0 {
+				t.Fatalf("no tasks: %v", err)
+			}
+			for _, task := range tasks {
+				status, err := os.ReadFile(task)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, line := range strings.Split(string(status), "\n") {
+					f := strings.Fields(line)
+					if len(f) == 0 {
+						continue
+					}
+					switch f[0] {
+					case "Uid:", "Gid:":
+						for _, id := range f[1:] {
+							if id != "65534" {
+								t.Errorf("%s: %s", task, line)
+							}
+						}
+					case "Groups:":
+						for _, id := range f[1:] {
+							if id != "65534" {
+								t.Errorf("%s: %s (root's groups survived)", task, line)
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestPrivilegeDropUnknownUser(t *testing.T) {
+	cfg := baseConfig(t, t.TempDir())
+	cfg["user"] = "no-such-user-gopherd"
+	code, _, errOut := runGopherd(t, writeConfig(t, cfg))
+	if code != 1 || !strings.Contains(errOut, "no-such-user-gopherd") {
+		t.Fatalf("code %d stderr %q", code, errOut)
+	}
+}
