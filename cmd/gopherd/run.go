@@ -46,6 +46,9 @@ func (m *Main) Run(args []string) int {
 		return exitUsage
 	}
 	if o.check {
+		for _, w := range cfg.Warnings {
+			fmt.Fprintf(m.Stderr, "warning: %s\n", w)
+		}
 		src := cfg.Source
 		if src == "" {
 			src = "built-in defaults"
@@ -60,6 +63,9 @@ func (m *Main) Run(args []string) int {
 		return exitUsage
 	}
 	defer func() { _ = logger.Sync() }()
+	for _, w := range cfg.Warnings {
+		logger.Warn("config: " + w.String())
+	}
 	d := &daemon{opts: &o, cfg: cfg, logger: logger, level: level, version: m.Version}
 	return d.run()
 }

@@ -1,0 +1,222 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The checks below are shared by Parse (on values as read) and Validate (on
+// a Config that may have been built or changed by hand), so both agree on
+// what is valid. Each returns "" or a message for Problem.Msg.
+
+const (
+	minPort = 1
+	maxPort = 65535
+	// maxCount caps connection counts so they fit any int and any
+	// semaphore implementation.
+	maxCount = math.MaxInt32
+)
+
+// checkHostname checks the name written into menus: clients must be able to
+// connect to it, and a menu field must not contain TAB, CR or LF.
+func checkHostname(s string) string {
+	if s == "" {
+		return "must not be empty"
+	}
+	if !validHost(s) {
+		return fmt.Sprintf("invalid host name %s: want a DNS name or an IP address", quote(s))
+	}
+	return ""
+}
+
+// checkAddr checks a listen address.
+func checkAddr(s string) string {
+	if s == "" {
+		return `must not be empty (leave addr out to listen on every address)`
+	}
+	if strings.HasPrefix(s, "[") {
+		return fmt.Sprintf("invalid address %s: write IPv6 addresses without brackets", quote(s))
+	}
+	if !validHost(s) {
+		return fmt.Sprintf("invalid address %s: want an IP address or a host name", quote(s))
+	}
+	return ""
+}
+
+// validHost accepts IP addresses (IPv6 with an optional zone) and DNS-style
+// names: dot-separated labels of ASCII letters, digits, '-' and '_'.
+func validHost(s string) bool {
+	if _, err := netip.ParseAddr(s); err == nil {
+		return true
+	}
+	if len(s) > 253 {
+		return false
+	}
+	name := strings.TrimSuffix(s, ".")
+	if name == "" {
+		return false
+	}
+	for label := range strings.SplitSeq(name, ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// canonicalAddr returns a form of a listen address in which equal addresses
+// are equal strings, to find listeners that would collide.
+func canonicalAddr(s string) string {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.String()
+	}
+	return strings.ToLower(strings.TrimSuffix(s, "."))
+}
+
+func checkPort(n int) string {
+	if n < minPort || n > maxPort {
+		return fmt.Sprintf("must be between %d and %d, got %d", minPort, maxPort, n)
+	}
+	return ""
+}
+
+func checkRoot(s string) string {
+	if s == "" {
+		return "must not be empty"
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return "must not contain a NUL byte"
+	}
+	return ""
+}
+
+// checkUser checks the syntax of the account to switch to: a name, a uid,
+// or uid:gid. Whether the account exists is for the caller to find out when
+// it switches.
+func checkUser(s string) string {
+	if s == "" {
+		return "must not be empty (leave user out or set it to null)"
+	}
+	bad := fmt.Sprintf("invalid user %s: want a user name, a uid or uid:gid", quote(s))
+	if uid, gid, ok := strings.Cut(s, ":"); ok {
+		if !validID(uid) || !validID(gid) {
+			return bad
+		}
+		return ""
+	}
+	if isDigits(s) {
+		if !validID(s) {
+			return bad
+		}
+		return ""
+	}
+	if !validUserName(s) {
+		return bad
+	}
+	return ""
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validID accepts a decimal uid or gid. 4294967295 is (uid_t)-1, which
+// setuid(2) treats as "no change", so it is refused.
+func validID(s string) bool {
+	if !isDigits(s) {
+		return false
+	}
+	n, err := strconv.ParseUint(s, 10, 32)
+	return err == nil && n < math.MaxUint32
+}
+
+// validUserName follows the portable rules systemd and shadow use: a
+// letter or '_' first, then letters, digits, '_', '.', '-', an optional
+// trailing '$' (Samba machine accounts), at most 32 bytes.
+func validUserName(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	s = strings.TrimSuffix(s, "$")
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+		if i == 0 && !letter {
+			return false
+		}
+		if !letter && !(c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// normalizeLevel maps a level as written (any case, as spacecookie
+// lower-cases it too; "warning" for "warn") to its canonical spelling.
+func normalizeLevel(s string) (string, bool) {
+	switch l := strings.ToLower(s); l {
+	case "debug", "info", "warn", "error":
+		return l, true
+	case "warning":
+		return "warn", true
+	}
+	return "", false
+}
+
+func checkLevel(s string) string {
+	if l, ok := normalizeLevel(s); !ok || l != s {
+		return fmt.Sprintf("unknown level %s (want debug, info, warn or error)", quote(s))
+	}
+	return ""
+}
+
+func checkCount(n, hi int) string {
+	if n < 1 || n > hi {
+		return fmt.Sprintf("must be between 1 and %d, got %d", hi, n)
+	}
+	return ""
+}
+
+func checkTimeout(d time.Duration) string {
+	if d <= 0 {
+		return fmt.Sprintf("must be positive, got %q", d.String())
+	}
+	return ""
+}
+
+// duplicateListeners returns pairs (i, j), i < j, of listeners on the same
+// address and port: the second bind would fail.
+func duplicateListeners(ls []Listen) [][2]int {
+	var dups [][2]int
+	first := make(map[string]int, len(ls))
+	for j, l := range ls {
+		k := canonicalAddr(l.Addr) + "\x00" + strconv.Itoa(l.Port)
+		if i, ok := first[k]; ok {
+			dups = append(dups, [2]int{i, j})
+			continue
+		}
+		first[k] = j
+	}
+	return dups
+}

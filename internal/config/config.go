@@ -1,0 +1,211 @@
+// Package config turns a JSON configuration file into a validated,
+// read-only Config.
+//
+// The file format is a superset of spacecookie's spacecookie.json(5), so an
+// existing spacecookie configuration loads unchanged. The file holds a
+// single JSON object with these keys (a key whose value is null counts as
+// absent, as in spacecookie):
+//
+//	hostname     string. The server name written into menus, so that clients'
+//	             follow-up requests reach this server: a DNS name (ASCII;
+//	             write international names in punycode) or an IP address.
+//	             Default "localhost".
+//	             (spacecookie requires it; gopherd does not.)
+//	root         string, required. The directory served. A relative path is
+//	             taken relative to the working directory.
+//	listen       object {addr, port}, or a non-empty list of such objects.
+//	             Where to listen. Default: one listener on [::]:70. Two
+//	             listeners on the same address and port are an error.
+//	  addr       string. IP address or host name to bind. Default "::",
+//	             which on Linux also accepts IPv4 (dual-stack).
+//	  port       number, 1–65535. Default 70, or the deprecated top-level
+//	             port when that is given. Under socket activation it only
+//	             says which port menus name (unless public-port is set).
+//	port         number, 1–65535. Deprecated (spacecookie's old spelling):
+//	             the port for every listen object that has no port of its
+//	             own. When every listen object has its own port, listen.port
+//	             wins, as in spacecookie, and a warning says port is ignored.
+//	public-port  number, 1–65535. The port written into menus when it
+//	             differs from the bound one (behind NAT or a port
+//	             redirect). Default: the first listener's port.
+//	user         string or null. The account to switch to after binding:
+//	             a user name, a numeric uid, or "uid:gid". Default null (no
+//	             switch). Only the syntax is checked here.
+//	log          object. Logging to standard error.
+//	  enable     boolean. Default true.
+//	  hide-ips   boolean. Never write client addresses. Default true.
+//	  hide-time  boolean. Leave timestamps out (journald adds its own).
+//	             Default false.
+//	  level      string: "debug", "info", "warn" or "error", case does not
+//	             matter, "warning" means "warn". Default "info".
+//	             (spacecookie has no "debug".)
+//	limits       object. gopherd only, not in spacecookie.
+//	  request-bytes          number, 1–1048576. Longest request line
+//	                         accepted, in bytes. Default 1024.
+//	  request-timeout        duration string such as "10s" or "1m30s",
+//	                         positive. Time a client has to send its
+//	                         request line. Default "10s".
+//	  idle-timeout           duration string, positive. A client that
+//	                         accepts no response data for this long is cut
+//	                         off. Default "30s".
+//	  max-connections        number, positive. Connections served at
+//	                         once. Default 1024.
+//	  max-connections-per-ip number, positive. Connections served at once
+//	                         for one client address. Default 32.
+//
+// Unknown keys, duplicate keys, values of the wrong type and values out of
+// range are errors. Every error names the file, the line and the key path
+// (for example "gopherd.json:7: limits.request-timeout: invalid duration
+// \"10x\""), and Parse reports all of them at once.
+package config
+
+import (
+	"net"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Defaults for a configuration file (spacecookie's) and for the limits.
+const (
+	DefaultHostname            = "localhost"
+	DefaultAddr                = "::"
+	DefaultPort                = 70
+	DefaultLevel               = "info"
+	DefaultRequestBytes        = 1024
+	DefaultRequestTimeout      = 10 * time.Second
+	DefaultIdleTimeout         = 30 * time.Second
+	DefaultMaxConnections      = 1024
+	DefaultMaxConnectionsPerIP = 32
+
+	// MaxRequestBytes caps limits.request-bytes: a Gopher request line is
+	// a selector and perhaps a search string, and the server may allocate
+	// this much per connection.
+	MaxRequestBytes = 1 << 20
+)
+
+// Zero-config mode (no configuration file): serve the working directory
+// to this machine only, on an unprivileged port.
+const (
+	ZeroConfigRoot = "."
+	ZeroConfigAddr = "127.0.0.1"
+	ZeroConfigPort = 7070
+)
+
+// Listen is one address to accept connections on.
+type Listen struct {
+	Addr string // IP address or host name; "::" means every address
+	Port int
+}
+
+// String returns the address in host:port form, with IPv6 addresses in
+// brackets, ready for net.Listen.
+func (l Listen) String() string {
+	return net.JoinHostPort(l.Addr, strconv.Itoa(l.Port))
+}
+
+// Log is the log section.
+type Log struct {
+	Enable   bool
+	HideIPs  bool
+	HideTime bool
+	Level    string // "debug", "info", "warn" or "error"
+}
+
+// Limits bounds what one client, and all of them together, may use.
+type Limits struct {
+	RequestBytes        int
+	RequestTimeout      time.Duration
+	IdleTimeout         time.Duration
+	MaxConnections      int
+	MaxConnectionsPerIP int
+}
+
+// DefaultLimits returns the limits used when the file sets none.
+func DefaultLimits() Limits {
+	return Limits{
+		RequestBytes:        DefaultRequestBytes,
+		RequestTimeout:      DefaultRequestTimeout,
+		IdleTimeout:         DefaultIdleTimeout,
+		MaxConnections:      DefaultMaxConnections,
+		MaxConnectionsPerIP: DefaultMaxConnectionsPerIP,
+	}
+}
+
+// Config is a complete, checked configuration. Values returned by Default,
+// Parse and Load are shared between goroutines (a reload swaps whole
+// Configs), so treat them as read-only; use Clone to derive a changed copy.
+type Config struct {
+	Source     string // file name it was read from, "" for Default
+	Hostname   string
+	Root       string
+	Listen     []Listen // never empty in a valid Config
+	PublicPort int      // 0 = not set
+	User       string   // "" = not set; "name", "uid" or "uid:gid"
+	Log        Log
+	Limits     Limits
+
+	// Warnings are problems that did not stop the file from loading, such
+	// as the deprecated top-level port; the caller should log them.
+	Warnings []Problem
+
+	// where remembers the lines keys were found on so that Validate can
+	// point at them; nil for Default and hand-built Configs.
+	where *positions
+}
+
+// positions maps key paths to the lines they were read from.
+type positions struct {
+	lines map[string]int
+	// listenKeys[i] is how Listen[i] is named in messages: "listen" when
+	// the file used a single object, "listen[i]" when it used a list.
+	listenKeys []string
+}
+
+// Default returns the zero-config configuration: the working directory
+// served to 127.0.0.1:7070 as "localhost", logging on with client addresses
+// hidden, and the default limits.
+func Default() *Config {
+	return &Config{
+		Hostname: DefaultHostname,
+		Root:     ZeroConfigRoot,
+		Listen:   []Listen{{Addr: ZeroConfigAddr, Port: ZeroConfigPort}},
+		Log:      Log{Enable: true, HideIPs: true, Level: DefaultLevel},
+		Limits:   DefaultLimits(),
+	}
+}
+
+// fileDefaults returns spacecookie's defaults for a configuration file,
+// without a listener (Parse adds those) and without a root (it is required).
+func fileDefaults(name string) *Config {
+	return &Config{
+		Source:   name,
+		Hostname: DefaultHostname,
+		Log:      Log{Enable: true, HideIPs: true, Level: DefaultLevel},
+		Limits:   DefaultLimits(),
+	}
+}
+
+// Clone returns a deep copy of c that may be changed freely.
+func (c *Config) Clone() *Config {
+	if c == nil {
+		return nil
+	}
+	d := *c
+	d.Listen = slices.Clone(c.Listen)
+	d.Warnings = slices.Clone(c.Warnings)
+	// where is never modified after Parse, so the copy may share it.
+	return &d
+}
+
+// MenuPort returns the port to write into menus: PublicPort if set, else
+// the first listener's port, else 0 (only for an invalid Config).
+func (c *Config) MenuPort() int {
+	if c.PublicPort != 0 {
+		return c.PublicPort
+	}
+	if len(c.Listen) > 0 {
+		return c.Listen[0].Port
+	}
+	return 0
+}

@@ -1,0 +1,537 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// parseErr parses src and returns the *Error, failing the test if there is
+// none.
+func parseErr(t *testing.T, src string) *Error {
+	t.Helper()
+	c, err := Parse("g.json", []byte(src))
+	if err == nil {
+		t.Fatalf("Parse succeeded, want an error; got %+v", c)
+	}
+	if c != nil {
+		t.Errorf("Parse returned a Config together with an error")
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error is %T, want *Error: %v", err, err)
+	}
+	return e
+}
+
+func mustParse(t *testing.T, src string) *Config {
+	t.Helper()
+	c, err := Parse("g.json", []byte(src))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return c
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []string // Error() lines, exactly
+	}{
+		// Syntax: file:line:col.
+		{"syntax missing colon", "{\n  \"root\": \"/srv\",\n  \"hostname\" \"x\"\n}",
+			[]string{`g.json:3:14: invalid character '"' after object key`}},
+		{"syntax trailing comma", "{\n  \"root\": \"/srv\",\n}",
+			[]string{`g.json:3:1: invalid character '}' looking for beginning of object key string`}},
+		{"syntax bad literal", "{\"root\": \"/srv\",\n \"log\": {\"enable\": ture}}",
+			[]string{`g.json:2:21: invalid character 'u' in literal true (expecting 'r')`}},
+		{"syntax truncated", "{\n  \"root\": \"/srv\",\n  \"log\": \n\n",
+			[]string{`g.json:3:9: unexpected end of input`}},
+		{"syntax trailing data", "{\"root\": \"/srv\"}\n}",
+			[]string{`g.json:2:1: invalid character '}' after top-level value`}},
+		{"syntax two objects", "{}\n{}",
+			[]string{`g.json:2:1: invalid character '{' after top-level value`}},
+		{"empty file", "  \n",
+			[]string{`g.json:2:1: empty file, expected a JSON object`}},
+		{"too deep", `{"root":"/srv","x":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`,
+			[]string{`g.json:1:52: nesting deeper than 32 levels`}},
+
+		// Shape.
+		{"not an object", "\n[1, 2]",
+			[]string{`g.json:2: the configuration must be a JSON object, got list`}},
+		{"root null", `{"root": null}`,
+			[]string{`g.json:1: root: must be a string, got null`}},
+		{"root empty", `{"root": ""}`,
+			[]string{`g.json:1: root: must not be empty`}},
+
+		// Unknown keys.
+		{"unknown top key with typo", "{\"root\": \"/srv\",\n\"hostnme\": \"h\"}",
+			[]string{`g.json:2: hostnme: unknown key (did you mean "hostname"?)`}},
+		{"unknown top key nested name", "{\"root\": \"/srv\",\n\"level\": \"info\"}",
+			[]string{`g.json:2: level: unknown key (did you mean "log.level"?)`}},
+		{"unknown key underscore", "{\"root\": \"/srv\", \"log\": {\n\"hide_ips\": true}}",
+			[]string{`g.json:2: log.hide_ips: unknown key (did you mean "hide-ips"?)`}},
+		{"unknown key no suggestion", "{\"root\": \"/srv\",\n\n\"frobnicate\": 1}",
+			[]string{`g.json:3: frobnicate: unknown key`}},
+		{"unknown listen key", "{\"root\": \"/srv\", \"listen\": [{}, {\n\"adr\": \"::1\"}]}",
+			[]string{`g.json:2: listen[1].adr: unknown key (did you mean "addr"?)`}},
+		{"odd key is quoted", "{\"root\": \"/srv\", \"a\\nb\": 1}",
+			[]string{`g.json:1: "a\nb": unknown key`}},
+
+		// Duplicate keys.
+		{"duplicate top key", "{\"root\": \"/srv\",\n\"hostname\": \"a\",\n\"hostname\": \"b\"}",
+			[]string{`g.json:3: hostname: duplicate key (first set on line 2)`}},
+		{"duplicate nested key", "{\"root\": \"/srv\", \"limits\": {\n\"max-connections\": 1,\n\"max-connections\": 2}}",
+			[]string{`g.json:3: limits.max-connections: duplicate key (first set on line 2)`}},
+
+		// Types.
+		{"hostname number", "{\"root\": \"/srv\",\n\"hostname\": 7}",
+			[]string{`g.json:2: hostname: must be a string, got number`}},
+		{"listen string", "{\"root\": \"/srv\",\n\"listen\": \"[::]:70\"}",
+			[]string{`g.json:2: listen: must be an object or a list of objects, got string`}},
+		{"listen element not object", "{\"root\": \"/srv\", \"listen\": [\n{\"port\": 70},\n7070]}",
+			[]string{`g.json:3: listen[1]: must be an object, got number`}},
+		{"bool as string", "{\"root\": \"/srv\", \"log\": {\n\"enable\": \"yes\"}}",
+			[]string{`g.json:2: log.enable: must be true or false, got string`}},
+		{"log not object", "{\"root\": \"/srv\",\n\"log\": true}",
+			[]string{`g.json:2: log: must be an object, got boolean`}},
+		{"limits not object", "{\"root\": \"/srv\",\n\"limits\": []}",
+			[]string{`g.json:2: limits: must be an object, got list`}},
+		{"port as string", "{\"root\": \"/srv\", \"listen\": {\n\"port\": \"70\"}}",
+			[]string{`g.json:2: listen.port: must be a number, got string`}},
+		{"user number", "{\"root\": \"/srv\",\n\"user\": 1000}",
+			[]string{`g.json:2: user: must be a string, got number`}},
+
+		// Ports.
+		{"listen port zero", "{\"root\": \"/srv\", \"listen\": {\n\"port\": 0}}",
+			[]string{`g.json:2: listen.port: must be between 1 and 65535, got 0`}},
+		{"listen port too big", "{\"root\": \"/srv\", \"listen\": [{\"port\": 70},\n{\"port\": 65536}]}",
+			[]string{`g.json:2: listen[1].port: must be between 1 and 65535, got 65536`}},
+		{"listen port fraction", "{\"root\": \"/srv\", \"listen\": {\n\"port\": 70.5}}",
+			[]string{`g.json:2: listen.port: must be a whole number, got 70.5`}},
+		{"listen port huge", "{\"root\": \"/srv\", \"listen\": {\n\"port\": 99999999999999999999999}}",
+			[]string{`g.json:2: listen.port: must be between 1 and 65535, got 99999999999999999999999`}},
+		{"port with exponent", "{\"root\": \"/srv\", \"listen\": {\n\"port\": 7e1}}",
+			[]string{`g.json:2: listen.port: must be a whole number, got 7e1`}},
+		{"public-port range", "{\"root\": \"/srv\",\n\"public-port\": 65536}",
+			[]string{`g.json:2: public-port: must be between 1 and 65535, got 65536`}},
+		{"deprecated port range", "{\"root\": \"/srv\",\n\"port\": -1}",
+			[]string{`g.json:2: port: must be between 1 and 65535, got -1`}},
+
+		// Log level.
+		{"unknown level", "{\"root\": \"/srv\", \"log\": {\n\"level\": \"verbose\"}}",
+			[]string{`g.json:2: log.level: unknown level "verbose" (want debug, info, warn or error)`}},
+		{"level not string", "{\"root\": \"/srv\", \"log\": {\n\"level\": 3}}",
+			[]string{`g.json:2: log.level: must be a string, got number`}},
+
+		// Durations.
+		{"bad duration", "{\"root\": \"/srv\", \"limits\": {\n\"request-timeout\": \"10x\"}}",
+			[]string{`g.json:2: limits.request-timeout: invalid duration "10x"`}},
+		{"duration without unit", "{\"root\": \"/srv\", \"limits\": {\n\"idle-timeout\": \"30\"}}",
+			[]string{`g.json:2: limits.idle-timeout: invalid duration "30"`}},
+		{"negative duration", "{\"root\": \"/srv\", \"limits\": {\n\"idle-timeout\": \"-5s\"}}",
+			[]string{`g.json:2: limits.idle-timeout: must be positive, got "-5s"`}},
+		{"zero duration", "{\"root\": \"/srv\", \"limits\": {\n\"request-timeout\": \"0s\"}}",
+			[]string{`g.json:2: limits.request-timeout: must be positive, got "0s"`}},
+		{"duration as number", "{\"root\": \"/srv\", \"limits\": {\n\"request-timeout\": 10}}",
+			[]string{`g.json:2: limits.request-timeout: must be a duration string such as "10s", got number`}},
+
+		// Limits.
+		{"request-bytes zero", "{\"root\": \"/srv\", \"limits\": {\n\"request-bytes\": 0}}",
+			[]string{`g.json:2: limits.request-bytes: must be between 1 and 1048576, got 0`}},
+		{"request-bytes too big", "{\"root\": \"/srv\", \"limits\": {\n\"request-bytes\": 2000000}}",
+			[]string{`g.json:2: limits.request-bytes: must be between 1 and 1048576, got 2000000`}},
+		{"max-connections negative", "{\"root\": \"/srv\", \"limits\": {\n\"max-connections\": -1}}",
+			[]string{`g.json:2: limits.max-connections: must be between 1 and 2147483647, got -1`}},
+		{"max-connections-per-ip zero", "{\"root\": \"/srv\", \"limits\": {\n\"max-connections-per-ip\": 0}}",
+			[]string{`g.json:2: limits.max-connections-per-ip: must be between 1 and 2147483647, got 0`}},
+
+		// Hostname, addresses, user.
+		{"empty hostname", "{\"root\": \"/srv\",\n\"hostname\": \"\"}",
+			[]string{`g.json:2: hostname: must not be empty`}},
+		{"hostname with tab", "{\"root\": \"/srv\",\n\"hostname\": \"a\\tb\"}",
+			[]string{`g.json:2: hostname: invalid host name "a\tb": want a DNS name or an IP address`}},
+		{"hostname with port", "{\"root\": \"/srv\",\n\"hostname\": \"example.org:70\"}",
+			[]string{`g.json:2: hostname: invalid host name "example.org:70": want a DNS name or an IP address`}},
+		{"empty listen list", "{\"root\": \"/srv\",\n\"listen\": []}",
+			[]string{`g.json:2: listen: must not be an empty list`}},
+		{"bracketed addr", "{\"root\": \"/srv\", \"listen\": {\n\"addr\": \"[::1]\"}}",
+			[]string{`g.json:2: listen.addr: invalid address "[::1]": write IPv6 addresses without brackets`}},
+		{"empty addr", "{\"root\": \"/srv\", \"listen\": {\n\"addr\": \"\"}}",
+			[]string{`g.json:2: listen.addr: must not be empty (leave addr out to listen on every address)`}},
+		{"addr with space", "{\"root\": \"/srv\", \"listen\": {\n\"addr\": \"local host\"}}",
+			[]string{`g.json:2: listen.addr: invalid address "local host": want an IP address or a host name`}},
+		{"duplicate listeners", "{\"root\": \"/srv\", \"listen\": [\n{\"addr\": \"::\", \"port\": 70},\n{\"addr\": \"0:0::0\"}]}",
+			[]string{`g.json:3: listen[1]: same address as listen[0] ([::]:70)`}},
+		{"empty user", "{\"root\": \"/srv\",\n\"user\": \"\"}",
+			[]string{`g.json:2: user: must not be empty (leave user out or set it to null)`}},
+		{"user with space", "{\"root\": \"/srv\",\n\"user\": \"go pher\"}",
+			[]string{`g.json:2: user: invalid user "go pher": want a user name, a uid or uid:gid`}},
+		{"user name:group", "{\"root\": \"/srv\",\n\"user\": \"gopher:gopher\"}",
+			[]string{`g.json:2: user: invalid user "gopher:gopher": want a user name, a uid or uid:gid`}},
+		{"user uid -1", "{\"root\": \"/srv\",\n\"user\": \"4294967295\"}",
+			[]string{`g.json:2: user: invalid user "4294967295": want a user name, a uid or uid:gid`}},
+
+		// Every problem at once, in file order, the missing key last.
+		{"many problems", `{
+  "hostname": "",
+  "listen": {"addr": "::", "port": 0, "extra": 1},
+  "log": {"level": "loud", "enable": 1},
+  "limits": {
+    "request-timeout": "10x",
+    "max-connections": 0
+  },
+  "hostname": "again"
+}`, []string{
+			`g.json:2: hostname: must not be empty`,
+			`g.json:3: listen.extra: unknown key`,
+			`g.json:3: listen.port: must be between 1 and 65535, got 0`,
+			`g.json:4: log.enable: must be true or false, got number`,
+			`g.json:4: log.level: unknown level "loud" (want debug, info, warn or error)`,
+			`g.json:6: limits.request-timeout: invalid duration "10x"`,
+			`g.json:7: limits.max-connections: must be between 1 and 2147483647, got 0`,
+			`g.json:9: hostname: duplicate key (first set on line 2)`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := parseErr(t, tt.src)
+			got := strings.Split(e.Error(), "\n")
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("errors:\n  got  %q\n  want %q", got, tt.want)
+			}
+			if len(e.Problems) != len(tt.want) {
+				t.Errorf("%d problems, want %d", len(e.Problems), len(tt.want))
+			}
+		})
+	}
+}
+
+func TestParseProblemFields(t *testing.T) {
+	e := parseErr(t, "{\"root\": \"/srv\",\n\"limits\": {\"idle-timeout\": \"1y\"}}")
+	want := Problem{File: "g.json", Line: 2, Key: "limits.idle-timeout", Msg: `invalid duration "1y"`}
+	if len(e.Problems) != 1 || e.Problems[0] != want {
+		t.Errorf("problems = %+v, want [%+v]", e.Problems, want)
+	}
+	e = parseErr(t, "{\n  oops }")
+	want = Problem{File: "g.json", Line: 2, Col: 3, Msg: "invalid character 'o' looking for beginning of object key string"}
+	if len(e.Problems) != 1 || e.Problems[0] != want {
+		t.Errorf("problems = %+v, want [%+v]", e.Problems, want)
+	}
+}
+
+// withoutPositions drops what Parse remembers for Validate's messages, to
+// compare Configs by value.
+func withoutPositions(c *Config) *Config {
+	d := c.Clone()
+	d.where = nil
+	d.Warnings = nil
+	return d
+}
+
+func TestParseDefaults(t *testing.T) {
+	c := mustParse(t, `{"root": "/srv/gopher"}`)
+	want := &Config{
+		Source:   "g.json",
+		Hostname: "localhost",
+		Root:     "/srv/gopher",
+		Listen:   []Listen{{Addr: "::", Port: 70}},
+		Log:      Log{Enable: true, HideIPs: true, HideTime: false, Level: "info"},
+		Limits: Limits{
+			RequestBytes:        1024,
+			RequestTimeout:      10 * time.Second,
+			IdleTimeout:         30 * time.Second,
+			MaxConnections:      1024,
+			MaxConnectionsPerIP: 32,
+		},
+	}
+	if got := withoutPositions(c); !reflect.DeepEqual(got, want) {
+		t.Errorf("Parse defaults:\n got  %+v\n want %+v", got, want)
+	}
+	if len(c.Warnings) != 0 {
+		t.Errorf("warnings = %v, want none", c.Warnings)
+	}
+	if c.MenuPort() != 70 {
+		t.Errorf("MenuPort = %d, want 70", c.MenuPort())
+	}
+}
+
+func TestParseAllKeys(t *testing.T) {
+	c := mustParse(t, `{
+  "hostname": "gopher.example.org",
+  "root": "/srv/gopher",
+  "listen": [{"addr": "127.0.0.1", "port": 7070}, {"addr": "::1", "port": 7071}],
+  "public-port": 70,
+  "user": "1000:1000",
+  "log": {"enable": false, "hide-ips": false, "hide-time": true, "level": "WARNING"},
+  "limits": {
+    "request-bytes": 512,
+    "request-timeout": "2s",
+    "idle-timeout": "1m30s",
+    "max-connections": 10,
+    "max-connections-per-ip": 2
+  }
+}`)
+	want := &Config{
+		Source:     "g.json",
+		Hostname:   "gopher.example.org",
+		Root:       "/srv/gopher",
+		Listen:     []Listen{{Addr: "127.0.0.1", Port: 7070}, {Addr: "::1", Port: 7071}},
+		PublicPort: 70,
+		User:       "1000:1000",
+		Log:        Log{Enable: false, HideIPs: false, HideTime: true, Level: "warn"},
+		Limits: Limits{
+			RequestBytes:        512,
+			RequestTimeout:      2 * time.Second,
+			IdleTimeout:         90 * time.Second,
+			MaxConnections:      10,
+			MaxConnectionsPerIP: 2,
+		},
+	}
+	if got := withoutPositions(c); !reflect.DeepEqual(got, want) {
+		t.Errorf("Parse:\n got  %+v\n want %+v", got, want)
+	}
+	if c.MenuPort() != 70 {
+		t.Errorf("MenuPort = %d, want public-port 70", c.MenuPort())
+	}
+}
+
+func TestParseListen(t *testing.T) {
+	tests := []struct {
+		name     string
+		src      string
+		want     []Listen
+		warnings []string
+	}{
+		{"absent", `{"root": "/r"}`, []Listen{{"::", 70}}, nil},
+		{"null", `{"root": "/r", "listen": null}`, []Listen{{"::", 70}}, nil},
+		{"object", `{"root": "/r", "listen": {"addr": "127.0.0.1", "port": 7000}}`,
+			[]Listen{{"127.0.0.1", 7000}}, nil},
+		{"object addr only", `{"root": "/r", "listen": {"addr": "::1"}}`, []Listen{{"::1", 70}}, nil},
+		{"object port only", `{"root": "/r", "listen": {"port": 7070}}`, []Listen{{"::", 7070}}, nil},
+		{"empty object", `{"root": "/r", "listen": {}}`, []Listen{{"::", 70}}, nil},
+		{"list", `{"root": "/r", "listen": [{"addr": "0.0.0.0", "port": 70}, {"addr": "::1", "port": 70}, {"port": 7070}]}`,
+			[]Listen{{"0.0.0.0", 70}, {"::1", 70}, {"::", 7070}}, nil},
+		{"host name addr", `{"root": "/r", "listen": {"addr": "localhost"}}`, []Listen{{"localhost", 70}}, nil},
+		{"zoned addr", `{"root": "/r", "listen": {"addr": "fe80::1%eth0"}}`, []Listen{{"fe80::1%eth0", 70}}, nil},
+		{"deprecated port alone", "{\"root\": \"/r\",\n\"port\": 7070}", []Listen{{"::", 7070}},
+			[]string{"g.json:2: port: deprecated, use listen.port instead"}},
+		{"deprecated port fills listen without port", "{\"root\": \"/r\", \"listen\": {\"addr\": \"::1\"},\n\"port\": 7070}",
+			[]Listen{{"::1", 7070}}, []string{"g.json:2: port: deprecated, use listen.port instead"}},
+		{"listen port wins over deprecated port", "{\"root\": \"/r\",\n\"port\": 7070, \"listen\": {\"port\": 70}}",
+			[]Listen{{"::", 70}}, []string{"g.json:2: port: deprecated and ignored, because listen.port is set"}},
+		{"deprecated port for some list entries", "{\"root\": \"/r\",\n\"port\": 7070, \"listen\": [{\"port\": 70}, {\"addr\": \"::1\"}]}",
+			[]Listen{{"::", 70}, {"::1", 7070}}, []string{"g.json:2: port: deprecated, use listen.port instead"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustParse(t, tt.src)
+			if !reflect.DeepEqual(c.Listen, tt.want) {
+				t.Errorf("Listen = %v, want %v", c.Listen, tt.want)
+			}
+			var warnings []string
+			for _, w := range c.Warnings {
+				warnings = append(warnings, w.String())
+			}
+			if !reflect.DeepEqual(warnings, tt.warnings) {
+				t.Errorf("warnings = %q, want %q", warnings, tt.warnings)
+			}
+		})
+	}
+}
+
+func TestParseAccepts(t *testing.T) {
+	tests := []struct {
+		name  string
+		src   string
+		check func(*Config) bool
+	}{
+		{"null means default", `{"root": "/r", "hostname": null, "user": null, "log": null, "limits": null, "public-port": null}`,
+			func(c *Config) bool {
+				return c.Hostname == "localhost" && c.User == "" && c.Log.Enable && c.Limits == DefaultLimits()
+			}},
+		{"level case-insensitive", `{"root": "/r", "log": {"level": "Error"}}`,
+			func(c *Config) bool { return c.Log.Level == "error" }},
+		{"level debug", `{"root": "/r", "log": {"level": "debug"}}`,
+			func(c *Config) bool { return c.Log.Level == "debug" }},
+		{"user name", `{"root": "/r", "user": "gopher"}`, func(c *Config) bool { return c.User == "gopher" }},
+		{"user uid", `{"root": "/r", "user": "65534"}`, func(c *Config) bool { return c.User == "65534" }},
+		{"byte order mark", "\xEF\xBB\xBF{\"root\": \"/r\"}", func(c *Config) bool { return c.Root == "/r" }},
+		{"onion hostname", `{"root": "/r", "hostname": "abcdefghijklmnop.onion"}`,
+			func(c *Config) bool { return c.Hostname == "abcdefghijklmnop.onion" }},
+		{"IPv6 hostname", `{"root": "/r", "hostname": "2001:db8::1"}`,
+			func(c *Config) bool { return c.Hostname == "2001:db8::1" }},
+		{"public-port", `{"root": "/r", "public-port": 7070}`,
+			func(c *Config) bool { return c.PublicPort == 7070 && c.MenuPort() == 7070 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustParse(t, tt.src)
+			if !tt.check(c) {
+				t.Errorf("unexpected Config %+v", c)
+			}
+		})
+	}
+}
+
+// Configurations in spacecookie's documented shape: "user": null and a log
+// object with only "enable" must load unchanged.
+func TestParseSpacecookieShapes(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want Config
+	}{
+		{"full", `{
+  "hostname" : "localhost",
+  "listen" : { "addr" : "::", "port" : 70 },
+  "user" : null,
+  "root" : "/srv/gopher",
+  "log" : { "enable" : true, "hide-ips" : true, "hide-time" : false, "level" : "info" }
+}`, Config{Hostname: "localhost", Root: "/srv/gopher", Listen: []Listen{{"::", 70}},
+			Log: Log{Enable: true, HideIPs: true, Level: "info"}}},
+		{"log enable only", `{
+  "hostname" : "localhost",
+  "listen" : { "addr" : "::", "port" : 7000 },
+  "user" : null,
+  "root" : "./some/dir",
+  "log" : { "enable" : false }
+}`, Config{Hostname: "localhost", Root: "./some/dir", Listen: []Listen{{"::", 7000}},
+			Log: Log{Enable: false, HideIPs: true, Level: "info"}}},
+		{"minimal with user", `{"hostname": "example.org", "root": "/srv/gopher", "user": "gopher"}`,
+			Config{Hostname: "example.org", Root: "/srv/gopher", Listen: []Listen{{"::", 70}}, User: "gopher",
+				Log: Log{Enable: true, HideIPs: true, Level: "info"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustParse(t, tt.src)
+			tt.want.Source = "g.json"
+			tt.want.Limits = DefaultLimits()
+			if got := withoutPositions(c); !reflect.DeepEqual(got, &tt.want) {
+				t.Errorf("got  %+v\nwant %+v", got, &tt.want)
+			}
+		})
+	}
+}
+
+// spacecookieDir is spacecookie's own conformance material, kept next to
+// the project rather than copied into it.
+const spacecookieDir = "../../../shared/conformance/spacecookie"
+
+func TestLoadSpacecookieSamples(t *testing.T) {
+	if _, err := os.Stat(spacecookieDir); err != nil {
+		t.Skipf("spacecookie conformance files not available: %v", err)
+	}
+	tests := []struct {
+		file string
+		want Config
+	}{
+		{"etc/spacecookie.json", Config{Hostname: "localhost", Root: "/srv/gopher", Listen: []Listen{{"::", 70}},
+			Log: Log{Enable: true, HideIPs: true, Level: "info"}}},
+		{"test/integration/spacecookie.json", Config{Hostname: "localhost", Root: "./test/integration/root",
+			Listen: []Listen{{"::", 7000}}, Log: Log{Enable: false, HideIPs: true, Level: "info"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join(spacecookieDir, tt.file)
+			c, err := Load(path)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			tt.want.Source = path
+			tt.want.Limits = DefaultLimits()
+			if got := withoutPositions(c); !reflect.DeepEqual(got, &tt.want) {
+				t.Errorf("got  %+v\nwant %+v", got, &tt.want)
+			}
+		})
+	}
+
+	// The integration config's root is relative to spacecookie's source
+	// tree, so it validates from there.
+	t.Run("integration validates", func(t *testing.T) {
+		c, err := Load(filepath.Join(spacecookieDir, "test/integration/spacecookie.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Chdir(spacecookieDir)
+		if err := c.Validate(); err != nil {
+			t.Errorf("Validate: %v", err)
+		}
+	})
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "gopherd.json")
+	if err := os.WriteFile(good, []byte(`{"root": "`+filepath.ToSlash(dir)+`"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(good)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.Source != good || c.Root != dir {
+		t.Errorf("Source, Root = %q, %q; want %q, %q", c.Source, c.Root, good, dir)
+	}
+
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte("{\n\"root\": 1}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(bad)
+	if err == nil || err.Error() != bad+":2: root: must be a string, got number" {
+		t.Errorf("Load(bad) = %v", err)
+	}
+
+	_, err = Load(filepath.Join(dir, "missing.json"))
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Load(missing) = %v, want ErrNotExist", err)
+	}
+
+	big := filepath.Join(dir, "big.json")
+	if err := os.WriteFile(big, []byte(`{"root": "`+strings.Repeat("a", maxFileSize)+`"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(big); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("Load(big) = %v, want a size error", err)
+	}
+}
+
+func TestMessagesStayOnOneLine(t *testing.T) {
+	// User text with newlines and escapes must not break the
+	// one-problem-per-line format.
+	e := parseErr(t, `{"root": "/r", "hostname": "a\nb\u001b[31m", "x\ny": 1, "log": {"level": "`+strings.Repeat("\\n", 200)+`"}}`)
+	lines := strings.Split(e.Error(), "\n")
+	if len(lines) != len(e.Problems) || len(lines) != 3 {
+		t.Errorf("%d lines for %d problems:\n%s", len(lines), len(e.Problems), e.Error())
+	}
+	for _, l := range lines {
+		if strings.ContainsAny(l, "\r\x1b") || len(l) > 200 {
+			t.Errorf("unsafe or overlong message line %q", l)
+		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	nested := map[string][]string{"log": logKeys, "limits": limitKeys, "listen": listenKeys}
+	tests := []struct{ key, want string }{
+		{"hostnam", "hostname"},
+		{"Hostname", "hostname"},
+		{"public_port", "public-port"},
+		{"rot", "root"},
+		{"addr", "listen.addr"},
+		{"idle-timeout", "limits.idle-timeout"},
+		{"colour", ""},
+		{"x", ""},
+	}
+	for _, tt := range tests {
+		if got := suggest(tt.key, topKeys, nested); got != tt.want {
+			t.Errorf("suggest(%q) = %q, want %q", tt.key, got, tt.want)
+		}
+	}
+}
