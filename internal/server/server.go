@@ -1,0 +1,382 @@
+// Package server runs Gopher listeners: it owns the accept loops and the
+// lifecycle of every connection (deadlines, size and connection limits,
+// graceful close, panic recovery, the access log with IP redaction) and hands
+// each parsed request to a gopher.Handler. It knows nothing about files or
+// gophermaps.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"gopherd/internal/gopher"
+)
+
+// ErrServerClosed is returned by Serve after Shutdown has been called.
+var ErrServerClosed = errors.New("server closed")
+
+// Limits bound what one client can cost the server. A zero or negative field
+// takes its default (see DefaultLimits): a limit cannot be switched off by
+// leaving it out, because every one of them is a safety rule.
+type Limits struct {
+	// RequestBytes is the longest request line accepted, line ending
+	// included.
+	RequestBytes int
+	// RequestTimeout is how long a client has, from the moment its
+	// connection is accepted, to send the whole request line.
+	RequestTimeout time.Duration
+	// IdleTimeout is how long a client may accept no response data at all
+	// before it is cut off. A slow client that keeps making progress is not.
+	IdleTimeout time.Duration
+	// MaxConnections caps the connections served at once.
+	MaxConnections int
+	// MaxConnectionsPerIP caps the connections served at once for one client
+	// address.
+	MaxConnectionsPerIP int
+}
+
+// DefaultLimits returns the limits used for fields left at zero.
+func DefaultLimits() Limits {
+	return Limits{
+		RequestBytes:        1024,
+		RequestTimeout:      10 * time.Second,
+		IdleTimeout:         30 * time.Second,
+		MaxConnections:      1024,
+		MaxConnectionsPerIP: 32,
+	}
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	if l.RequestBytes <= 0 {
+		l.RequestBytes = d.RequestBytes
+	}
+	if l.RequestTimeout <= 0 {
+		l.RequestTimeout = d.RequestTimeout
+	}
+	if l.IdleTimeout <= 0 {
+		l.IdleTimeout = d.IdleTimeout
+	}
+	if l.MaxConnections <= 0 {
+		l.MaxConnections = d.MaxConnections
+	}
+	if l.MaxConnectionsPerIP <= 0 {
+		l.MaxConnectionsPerIP = d.MaxConnectionsPerIP
+	}
+	return l
+}
+
+// Settings is everything a connection needs that a configuration reload may
+// change. A connection uses the Settings current when it was accepted until
+// it ends.
+type Settings struct {
+	// Handler answers requests. A nil Handler answers every request with an
+	// internal-error item.
+	Handler gopher.Handler
+	// Hostname and Port are written into the error items the server itself
+	// generates (too large, timeout, busy, bad request).
+	Hostname string
+	Port     int
+	// Limits bound each connection and the number of connections.
+	Limits Limits
+	// HideIPs keeps client addresses out of every log line.
+	HideIPs bool
+}
+
+// Server serves Gopher connections from any number of listeners. Create it
+// with New; it is safe for concurrent use.
+type Server struct {
+	logger   *zap.Logger
+	settings atomic.Pointer[Settings]
+
+	// baseCtx is the parent of every connection's context; cancelBase ends
+	// them all when Shutdown has to cut connections off.
+	baseCtx    context.Context
+	cancelBase context.CancelFunc
+
+	// wg counts connection goroutines. Add is only called with mu held and
+	// closed false, so it never races with Shutdown's Wait.
+	wg sync.WaitGroup
+
+	mu        sync.Mutex
+	closed    bool
+	listeners map[*closeOnceListener]struct{}
+	conns     map[*conn]struct{}
+	total     int            // connections counted against the limits
+	perIP     map[string]int // the same, by normalised client address
+	busy      int            // goroutines sending a busy answer
+	busyCount int            // rejections since the last info line about them
+	busyLog   time.Time      // when that line was written
+
+	// sendfileChunks counts sendfile calls and slowWrites the writes that
+	// hit IdleTimeout after making progress, so tests can prove that file
+	// responses take the zero-copy path and that slow clients are kept.
+	sendfileChunks atomic.Int64
+	slowWrites     atomic.Int64
+}
+
+// New returns a Server that logs to logger (nil discards the log) and serves
+// with settings s until Update replaces them.
+func New(logger *zap.Logger, s Settings) *Server {
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv := &Server{
+		logger:     logger,
+		baseCtx:    ctx,
+		cancelBase: cancel,
+		listeners:  make(map[*closeOnceListener]struct{}),
+		conns:      make(map[*conn]struct{}),
+		perIP:      make(map[string]int),
+	}
+	srv.Update(s)
+	return srv
+}
+
+// Update replaces the settings atomically (a configuration reload):
+// connections accepted from now on use st; connections already accepted
+// finish with the settings they started with.
+func (s *Server) Update(st Settings) {
+	st.Limits = st.Limits.withDefaults()
+	s.settings.Store(&st)
+}
+
+// Serve accepts connections on ln and serves each in its own goroutine. It
+// blocks until ln fails or Shutdown is called, and may run for several
+// listeners at once. After Shutdown it returns ErrServerClosed. Serve closes
+// ln when it returns.
+func (s *Server) Serve(ln net.Listener) error {
+	l := &closeOnceListener{Listener: ln}
+	defer l.Close()
+	if !s.trackListener(l, true) {
+		return ErrServerClosed
+	}
+	defer s.trackListener(l, false)
+
+	var delay time.Duration
+	for {
+		rwc, err := l.Accept()
+		if err != nil {
+			if s.shuttingDown() {
+				return ErrServerClosed
+			}
+			if !retryableAccept(err) {
+				return fmt.Errorf("accepting connections: %w", err)
+			}
+			// Running out of descriptors or memory passes; spinning on it
+			// would only make it worse, so back off as net/http does.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			s.logger.Warn("accept failed, retrying", zap.Error(err), zap.Duration("retry_in", delay))
+			select {
+			case <-time.After(delay):
+			case <-s.baseCtx.Done():
+			}
+			continue
+		}
+		delay = 0
+		s.startConn(rwc)
+	}
+}
+
+// retryableAccept tells errors that a later Accept may not repeat from
+// those that mean the listener is gone.
+func retryableAccept(err error) bool {
+	if errors.Is(err, net.ErrClosed) {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+		syscall.ECONNABORTED, syscall.ECONNRESET, syscall.EINTR, syscall.EAGAIN, syscall.EPROTO, syscall.EPERM} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// Shutdown stops every listener at once, closes connections that have not
+// sent a request yet, and waits for the connections in flight to finish. If
+// ctx ends first, it closes the remaining connections, cancels their
+// handlers' contexts, waits for their goroutines and returns ctx.Err(). When
+// Shutdown returns, no connection goroutine is left. A handler that ignores
+// both its context and write errors would keep Shutdown waiting.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	for l := range s.listeners {
+		_ = l.Close()
+	}
+	for c := range s.conns {
+		if c.state == stateNew {
+			c.cut = true
+			_ = c.rwc.Close()
+		}
+	}
+	s.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+
+	s.mu.Lock()
+	for c := range s.conns {
+		c.cut = true
+		_ = c.rwc.Close()
+	}
+	s.mu.Unlock()
+	s.cancelBase()
+	<-done
+	return fmt.Errorf("shutting down: %w", ctx.Err())
+}
+
+func (s *Server) shuttingDown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+func (s *Server) trackListener(l *closeOnceListener, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !add {
+		delete(s.listeners, l)
+		return true
+	}
+	if s.closed {
+		return false
+	}
+	s.listeners[l] = struct{}{}
+	return true
+}
+
+// startConn counts a new connection against the limits of the current
+// settings and starts its goroutine: the normal one, a short busy answer, or
+// none at all when even busy answers are piling up.
+func (s *Server) startConn(rwc net.Conn) {
+	st := s.settings.Load()
+	ip := clientIP(rwc.RemoteAddr())
+	c := &conn{srv: s, rwc: rwc, ip: ip, st: st, accepted: time.Now()}
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = rwc.Close()
+		return
+	}
+	reason := ""
+	switch {
+	case s.total >= st.Limits.MaxConnections:
+		reason = "max-connections"
+	case s.perIP[ip] >= st.Limits.MaxConnectionsPerIP:
+		reason = "max-connections-per-ip"
+	}
+	if reason == "" {
+		s.total++
+		s.perIP[ip]++
+		c.counted = true
+	} else {
+		// Busy answers are cheap but not free: past this many at once, a
+		// flood gets its connections closed without a word.
+		if s.busy >= st.Limits.MaxConnections {
+			s.mu.Unlock()
+			_ = rwc.Close()
+			return
+		}
+		s.busy++
+		c.state = stateBusy
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	logBusy, rejected := false, 0
+	if reason != "" {
+		logBusy, rejected = s.noteBusy(c.accepted)
+	}
+	s.mu.Unlock()
+
+	if reason == "" {
+		go c.serve()
+		return
+	}
+	fields := []zap.Field{zap.String("client", c.logIP()), zap.String("reason", reason)}
+	if logBusy {
+		s.logger.Info("connection refused: busy", append(fields, zap.Int("rejected", rejected))...)
+	} else {
+		s.logger.Debug("connection refused: busy", fields...)
+	}
+	go c.rejectBusy()
+}
+
+// noteBusy counts a rejection and reports whether it is time for an info
+// line, and how many rejections that line stands for: at most one line a
+// second, so a flood does not flood the log too. s.mu must be held.
+func (s *Server) noteBusy(now time.Time) (bool, int) {
+	s.busyCount++
+	if now.Sub(s.busyLog) < time.Second {
+		return false, 0
+	}
+	n := s.busyCount
+	s.busyLog = now
+	s.busyCount = 0
+	return true, n
+}
+
+// release forgets c: its slot under the limits and its entry for Shutdown.
+func (s *Server) release(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.counted {
+		s.total--
+		if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
+			delete(s.perIP, c.ip)
+		}
+	}
+	if c.state == stateBusy {
+		s.busy--
+	}
+	delete(s.conns, c)
+	s.wg.Done()
+}
+
+// activate marks c as having a request to answer, so Shutdown waits for it
+// instead of closing it. It reports false when Shutdown already closed c.
+func (s *Server) activate(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.cut {
+		return false
+	}
+	c.state = stateActive
+	return true
+}
+
+// closeOnceListener lets Serve and Shutdown both close a listener without a
+// spurious error from the second Close.
+type closeOnceListener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *closeOnceListener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
+}
