@@ -1,0 +1,110 @@
+package fs
+
+import (
+	"container/list"
+	"sync"
+	"time"
+)
+
+// Listing cache bounds. A 10,000-entry listing is about 1 MiB, so the byte
+// budget holds a few of those next to many small ones.
+const (
+	cacheMaxEntries = 512
+	cacheMaxBytes   = 16 << 20
+	// cacheMaxEntryBytes keeps one huge directory from flushing all others.
+	cacheMaxEntryBytes = cacheMaxBytes / 4
+	// cacheTTL bounds how stale a cached listing can be for changes that
+	// leave the directory's own times alone: a file without extension
+	// rewritten in place (its sniffed type), a symlink's target changing
+	// type.
+	cacheTTL = 10 * time.Second
+	// racyWindow: a listing is only cached when the directory's mtime is at
+	// least this old. Otherwise a change made later within the same
+	// timestamp tick (coarse kernel clocks, 2 s on FAT) would leave the
+	// mtime equal and the stale listing in place.
+	racyWindow = 2 * time.Second
+)
+
+// dirID identifies one state of a directory: any change to its entries
+// changes mtime and ctime; replacing it changes the inode.
+type dirID struct {
+	dev, ino     uint64
+	mtime, ctime int64
+}
+
+// listingCache holds rendered listings, least recently used evicted first,
+// bounded both in entries and in bytes.
+type listingCache struct {
+	mu         sync.Mutex
+	maxEntries int
+	maxBytes   int
+	bytes      int
+	lru        *list.List // of *cacheEntry, most recently used at the front
+	byPath     map[string]*list.Element
+}
+
+type cacheEntry struct {
+	path   string
+	id     dirID
+	stored time.Time
+	body   []byte
+}
+
+func newListingCache(maxEntries, maxBytes int) *listingCache {
+	return &listingCache{
+		maxEntries: maxEntries,
+		maxBytes:   maxBytes,
+		lru:        list.New(),
+		byPath:     make(map[string]*list.Element),
+	}
+}
+
+// get returns the listing stored for path if the directory is still in
+// state id and the entry is younger than cacheTTL, else nil. The returned
+// slice is shared: callers only read it.
+func (c *listingCache) get(path string, id dirID, now time.Time) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.byPath[path]
+	if !ok {
+		return nil
+	}
+	e := el.Value.(*cacheEntry)
+	if e.id != id || now.Sub(e.stored) > cacheTTL || now.Before(e.stored) {
+		c.remove(el)
+		return nil
+	}
+	c.lru.MoveToFront(el)
+	return e.body
+}
+
+// put stores body as the listing of path in state id, evicting the least
+// recently used listings beyond the bounds.
+func (c *listingCache) put(path string, id dirID, now time.Time, body []byte) {
+	if len(body) > cacheMaxEntryBytes || len(body) > c.maxBytes {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.byPath[path]; ok {
+		c.remove(el)
+	}
+	c.byPath[path] = c.lru.PushFront(&cacheEntry{path: path, id: id, stored: now, body: body})
+	c.bytes += len(body)
+	for c.lru.Len() > c.maxEntries || c.bytes > c.maxBytes {
+		c.remove(c.lru.Back())
+	}
+}
+
+func (c *listingCache) remove(el *list.Element) {
+	e := c.lru.Remove(el).(*cacheEntry)
+	delete(c.byPath, e.path)
+	c.bytes -= len(e.body)
+}
+
+// len reports how many listings are stored.
+func (c *listingCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Len()
+}
