@@ -33,6 +33,21 @@ func startActivated(t *testing.T, addrs []string, args ...string) *daemon {
 		saArgs = append(saArgs, "-l", a)
 	}
 	saArgs = append(saArgs, gopherdBin)
+	// systemd-socket-activate starts the service on the first connection,
+	// as systemd does: make one in the background.
+	go func() {
+		for range 500 {
+			c, err := net.DialTimeout("tcp", addrs[0], time.Second)
+			if err == nil {
+				_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+				_, _ = io.WriteString(c, "\r\n")
+				_, _ = io.ReadAll(c)
+				c.Close()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
 	return startCmd(t, addrs[0], exec.Command(sa, append(saArgs, args...)...))
 }
 
