@@ -14,15 +14,22 @@ import (
 )
 
 // dirMenu returns the complete response (terminator included) for directory
-// dir, whose stat result is fi. The returned slice may be shared with the
-// cache: callers only read it.
+// dir, whose stat result is fi: its gophermap rendered when it has one, else
+// the automatic listing. The returned slice may be shared with the cache:
+// callers only read it.
 //
-// This is the one place where gophermap support plugs in: look for
-// "gophermap" (then ".gophermap") in dir and, when one exists, render it
-// instead of the automatic listing. Note for that change: a map edited in
-// place does not change the directory's mtime, so a rendered map must not be
-// cached under dirIdentity(fi) alone (add the map file's own identity).
+// A cached listing proves there was no map when it was made, and creating
+// or removing a map changes the directory's identity, so a cache hit needs
+// no look-up of map files.
 func (h *Handler) dirMenu(ctx context.Context, dir string, fi os.FileInfo) ([]byte, error) {
+	if id, ok := dirIdentity(fi); ok {
+		if body := h.cache.get(dir, id, h.now()); body != nil {
+			return body, nil
+		}
+	}
+	if p, mfi, ok := h.findGophermap(dir); ok {
+		return h.renderedGophermap(dir, p, mfi)
+	}
 	return h.cachedListing(ctx, dir, fi)
 }
 
