@@ -90,4 +90,3 @@ func (h *Handler) readGophermap(p string) ([]byte, error) {
 	}
 	return data, nil
 }
-

@@ -1,0 +1,95 @@
+package gopher
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestMenuWire(t *testing.T) {
+	m := Menu{
+		Info("Hello World!", "localhost", 7000),
+		Info("", "localhost", 7000),
+		{Type: TypeText, Display: "normal text file", Selector: "/plain.txt", Host: "localhost", Port: 7000},
+		{Type: TypeMenu, Display: "plus", Selector: "/p", Host: "h", Port: 70, Extra: "+"},
+		{Type: TypeText, Display: "bad\tname\r\n", Selector: "/x", Host: "h", Port: 70},
+	}
+	got := m.Bytes()
+	golden := filepath.Join("testdata", "menu.golden")
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("menu wire bytes:\n got %q\nwant %q", got, want)
+	}
+	var buf bytes.Buffer
+	if n, err := m.WriteTo(&buf); err != nil || int(n) != len(want) || !bytes.Equal(buf.Bytes(), want) {
+		t.Fatalf("WriteTo = %d, %v", n, err)
+	}
+}
+
+func TestItemValid(t *testing.T) {
+	for _, tt := range []struct {
+		it   Item
+		want bool
+	}{
+		{Item{Type: TypeText, Display: "a", Selector: "/a", Host: "h", Port: 70}, true},
+		{Item{Type: TypeText, Display: "a\tb"}, false},
+		{Item{Type: TypeText, Selector: "a\nb"}, false},
+		{Item{Type: TypeText, Host: "h\r"}, false},
+		{Item{Type: TypeText, Extra: "+\tx"}, true},
+		{Item{Type: TypeText, Extra: "+\n"}, false},
+	} {
+		if got := tt.it.Valid(); got != tt.want {
+			t.Errorf("%+v Valid() = %v, want %v", tt.it, got, tt.want)
+		}
+	}
+}
+
+func TestErrorResponse(t *testing.T) {
+	got := string(ErrorResponse(NotFound, "/not-here.txt", "localhost", 7000))
+	want := "3The requested resource '/not-here.txt' does not exist or is not available.\tErr\tlocalhost\t7000\r\n.\r\n"
+	if got != want {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+	long := strings.Repeat("A", 2<<20)
+	if got := ErrorResponse(NotFound, long, "h", 70); len(got) > 300 {
+		t.Fatalf("error response for a 2 MiB selector is %d bytes", len(got))
+	}
+	if got := string(ErrorResponse(NotAllowed, "/.x", "h", 70)); !strings.Contains(got, "not allowed") {
+		t.Fatalf("not-allowed message %q", got)
+	}
+	seen := map[string]bool{}
+	for k := NotFound; k <= Internal; k++ {
+		msg := k.Message("/s")
+		if seen[msg] || seen[k.String()] {
+			t.Fatalf("kind %v message %q not distinct", k, msg)
+		}
+		seen[msg], seen[k.String()] = true, true
+	}
+}
+
+func TestQuote(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"/plain", 64, "/plain"},
+		{"a\tb\r\n", 64, `a\x09b\x0d\x0a`},
+		{"\x1b[31mred", 64, `\x1b[31mred`},
+		{`back\slash`, 64, `back\\slash`},
+		{"café", 64, "café"},
+		{"caf\xe9", 64, `caf\xe9`},
+		{"\u2028", 64, `\xe2\x80\xa8`},
+		{strings.Repeat("x", 10), 4, "xxxx…"},
+		{"abcd", 4, "abcd"},
+	} {
+		if got := Quote(tt.in, tt.max); got != tt.want {
+			t.Errorf("Quote(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
+		}
+	}
+}
