@@ -55,6 +55,11 @@ type Options struct {
 	// Port is the port written into menus and error items (the public
 	// port, which may differ from the bound one).
 	Port int
+	// Version is the server version announced in the generated caps.txt.
+	Version string
+	// TLSPort is announced as ServerTLSPort in the generated caps.txt; 0
+	// when TLS is off.
+	TLSPort int
 	// Logger receives warnings (unlistable names, symlinks leaving the
 	// root) and unexpected errors, each with the path concerned. nil means
 	// no logging.
@@ -64,12 +69,14 @@ type Options struct {
 // Handler serves the files under one root directory. It implements
 // gopher.Handler and is safe for concurrent use.
 type Handler struct {
-	root  *os.Root
-	host  string
-	port  int
-	log   *zap.Logger
-	cache *listingCache
-	now   func() time.Time
+	root    *os.Root
+	host    string
+	port    int
+	version string
+	tlsPort int
+	log     *zap.Logger
+	cache   *listingCache
+	now     func() time.Time
 	// errEscape is the error os.Root wraps when a path would leave the
 	// root. The os package does not export it, so New provokes it once and
 	// keeps it for errors.Is instead of matching its text.
@@ -102,12 +109,14 @@ func New(o Options) (*Handler, error) {
 		log = zap.NewNop()
 	}
 	h := &Handler{
-		root:  root,
-		host:  o.Hostname,
-		port:  o.Port,
-		log:   log,
-		cache: newListingCache(cacheMaxEntries, cacheMaxBytes),
-		now:   time.Now,
+		root:    root,
+		host:    o.Hostname,
+		port:    o.Port,
+		version: o.Version,
+		tlsPort: o.TLSPort,
+		log:     log,
+		cache:   newListingCache(cacheMaxEntries, cacheMaxBytes),
+		now:     time.Now,
 	}
 	if _, err := root.Lstat(".."); err != nil {
 		var pe *iofs.PathError
@@ -131,6 +140,14 @@ func (h *Handler) Close() error {
 // item. A search string or Gopher+ marker is ignored: the selector is served
 // as a plain request.
 func (h *Handler) ServeGopher(ctx context.Context, w gopher.ResponseWriter, r *gopher.Request) {
+	if target, ok := urlTarget(r.Selector); ok {
+		h.serveURL(w, r, target)
+		return
+	}
+	if isCaps(r.Selector) {
+		h.serveCaps(w, r)
+		return
+	}
 	p, ok := resolve(r.Selector)
 	if !ok {
 		h.writeError(w, r, gopher.NotAllowed)

@@ -199,7 +199,6 @@ func TestSelectorForms(t *testing.T) {
 		// A file is not a directory.
 		{gopher.Request{Selector: "/plain.txt/more"}, errorBytes(gopher.NotFound, "/plain.txt/more"), "not-found"},
 		{gopher.Request{Selector: "/nope/"}, errorBytes(gopher.NotFound, "/nope/"), "not-found"},
-		{gopher.Request{Selector: "URL:http://example.org/"}, errorBytes(gopher.NotFound, "URL:http://example.org/"), "not-found"},
 	}
 	for _, tt := range tests {
 		rec := serve(t, h, &tt.req)
