@@ -1,0 +1,71 @@
+# gopherd for Nix:
+#
+#   nix-build -E 'with import <nixpkgs> { }; callPackage ./nix/package.nix { }'
+#
+# vendorHash is the hash of the Go module dependencies (go.sum). It cannot
+# be computed without Nix fetching them, so it starts as lib.fakeHash: the
+# first build fails with "hash mismatch ... got: sha256-...", and that value
+# goes here. Update it the same way whenever go.sum changes.
+{
+  lib,
+  buildGoModule,
+  installShellFiles,
+  version ? "0.0.0-dev",
+}:
+
+buildGoModule {
+  pname = "gopherd";
+  inherit version;
+
+  # Only what the build reads, so that editing the README or the tests
+  # does not rebuild the package.
+  src = lib.fileset.toSource {
+    root = ../.;
+    fileset = lib.fileset.unions [
+      ../go.mod
+      ../go.sum
+      ../cmd
+      ../internal
+      ../man
+      ../etc
+    ];
+  };
+
+  vendorHash = lib.fakeHash;
+
+  subPackages = [ "cmd/gopherd" ];
+
+  env.CGO_ENABLED = 0;
+  ldflags = [
+    "-s"
+    "-w"
+    "-X main.version=${version}"
+  ];
+
+  nativeBuildInputs = [ installShellFiles ];
+
+  # The units name /usr/bin/gopherd; here the binary lives in the store.
+  # NixOS users get their units from nix/module.nix instead; these are for
+  # other systems that install the package with Nix.
+  postInstall = ''
+    installManPage man/gopherd.8 man/gopherd.json.5 man/gopherd.gophermap.5
+    for unit in gopherd.socket gopherd.service gopherd-root.service; do
+      install -Dm0644 etc/systemd/$unit $out/lib/systemd/system/$unit
+      substituteInPlace $out/lib/systemd/system/$unit \
+        --replace-fail /usr/bin/gopherd $out/bin/gopherd
+    done
+    install -Dm0644 etc/gopherd.json $out/share/doc/gopherd/gopherd.json
+  '';
+
+  meta = {
+    description = "Gopher (RFC 1436) server with spacecookie-compatible configuration";
+    longDescription = ''
+      gopherd serves a directory tree over the Gopher protocol. It reads
+      Bucktooth-style gophermaps and spacecookie's JSON configuration,
+      and is built to run under systemd socket activation as an
+      unprivileged, sandboxed service.
+    '';
+    mainProgram = "gopherd";
+    platforms = lib.platforms.linux;
+  };
+}
