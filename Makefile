@@ -70,7 +70,7 @@ if ! command -v $(1) >/dev/null 2>&1; then \
 fi
 endef
 
-.PHONY: all build run test lint unit e2e clean \
+.PHONY: all build run test lint unit e2e clean fuzz soak bench microbench \
 	install uninstall deb tools check check-units check-man check-nix
 
 all: build
@@ -89,6 +89,43 @@ run: build
 # fetched first so that the packaging tests do not spend their time on it.
 test: lint check tools
 	$(GO) test -race -count=1 -timeout 10m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
+
+# Fuzz targets, each run for FUZZTIME (make test runs them briefly; `make
+# fuzz` longer). Crashers land in the package's testdata/fuzz and become
+# regression tests automatically.
+FUZZ_TARGETS := \
+	internal/gopher:FuzzParseRequest \
+	internal/gophermap:FuzzRender \
+	internal/config:FuzzParse \
+	internal/fs:FuzzResolve \
+	internal/fs:FuzzServe
+FUZZTIME ?= 2m
+FUZZTIME_SHORT ?= 8s
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "fuzz: $$name in ./$$pkg for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg; \
+	done
+
+# soak: one million mixed requests against the real binary (no race
+# detector: it is about leaks and stability, not data races).
+SOAK_REQUESTS ?= 1000000
+soak:
+	GOPHERD_SOAK_REQUESTS=$(SOAK_REQUESTS) $(GO) test -count=1 -run '^TestSoak$$' -timeout 60m -v ./e2e/
+
+# bench: gopherd against the in-tree reference server, A B A B, medians and
+# ratios. BENCHFLAGS passes options to the driver (see bench/README.md).
+bench: $(BIN)
+	$(GOBUILD) -o bin/bench/refserver ./bench/refserver
+	$(GOBUILD) -o bin/bench/loadgen ./bench/loadgen
+	$(GO) run ./bench/run -gopherd $(BIN) -ref bin/bench/refserver -loadgen bin/bench/loadgen $(BENCHFLAGS)
+
+# Micro-benchmarks of the hot paths.
+microbench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
