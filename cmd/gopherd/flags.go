@@ -45,10 +45,15 @@ func newFlagSet(o *options, output io.Writer) *pflag.FlagSet {
 
 func printUsage(fs *pflag.FlagSet, w io.Writer) {
 	fmt.Fprint(w, `Usage: gopherd [flags] [CONFIG]
+       gopherd cert --host NAME [--days N] [--cert FILE] [--key FILE]
 
 Serve a directory tree over Gopher (RFC 1436). CONFIG is a JSON file (see
 gopherd.json(5)); without it gopherd serves the current directory on
-127.0.0.1:7070 with hostname localhost.
+127.0.0.1:7070 with hostname localhost. With "tls" in CONFIG, every
+listener serves Gopher over TLS (gophers://) on the same port as well.
+
+gopherd cert writes a self-signed certificate and key for that; see
+gopherd cert --help.
 
 Flags:
 `)

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
+
+	"gopherd/internal/config"
+	"gopherd/internal/tlscert"
 )
 
 // Main is the gopherd program with its standard streams passed in, so
@@ -16,6 +20,9 @@ type Main struct {
 // Run runs gopherd with the command-line arguments args (without the program
 // name) and returns the process exit code.
 func (m *Main) Run(args []string) int {
+	if len(args) > 0 && args[0] == "cert" {
+		return m.runCert(args[1:])
+	}
 	var o options
 	fs := newFlagSet(&o, m.Stderr)
 	if err := fs.Parse(args); err != nil {
@@ -45,8 +52,18 @@ func (m *Main) Run(args []string) int {
 		fmt.Fprintf(m.Stderr, "%v\n", err)
 		return exitUsage
 	}
+	// The certificate is read now, before privileges are dropped, and a
+	// broken one is a configuration error like any other.
+	cert, certWarnings, err := loadCertificate(cfg)
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "%v\n", err)
+		return exitUsage
+	}
 	if o.check {
 		for _, w := range cfg.Warnings {
+			fmt.Fprintf(m.Stderr, "warning: %s\n", w)
+		}
+		for _, w := range certWarnings {
 			fmt.Fprintf(m.Stderr, "warning: %s\n", w)
 		}
 		src := cfg.Source
@@ -66,6 +83,33 @@ func (m *Main) Run(args []string) int {
 	for _, w := range cfg.Warnings {
 		logger.Warn("config: " + w.String())
 	}
+	for _, w := range certWarnings {
+		logger.Warn(w)
+	}
 	d := &daemon{opts: &o, cfg: cfg, logger: logger, level: level, version: m.Version}
+	if cert != nil {
+		d.certs.Store(cert)
+	}
 	return d.run()
+}
+
+// loadCertificate loads the certificate and key of cfg's tls section, or
+// returns nil when TLS is off. Errors and warnings name the configuration
+// file and the tls key.
+func loadCertificate(cfg *config.Config) (*tls.Certificate, []string, error) {
+	if !cfg.TLS.Enabled() {
+		return nil, nil, nil
+	}
+	prefix := "tls: "
+	if cfg.Source != "" {
+		prefix = cfg.Source + ": tls: "
+	}
+	cert, warnings, err := tlscert.Load(cfg.TLS.Certificate, cfg.TLS.Key, cfg.Hostname)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s%w", prefix, err)
+	}
+	for i, w := range warnings {
+		warnings[i] = prefix + w
+	}
+	return cert, warnings, nil
 }

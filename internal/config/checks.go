@@ -90,6 +90,29 @@ func checkPort(n int) string {
 	return ""
 }
 
+// tlsOnlyWithoutCert is the problem of a TLS-only listener when no
+// certificate is configured.
+const tlsOnlyWithoutCert = `"only" needs a certificate: set tls.certificate and tls.key`
+
+// checkTLSMode checks a listener's tls mode as written.
+func checkTLSMode(s string) string {
+	if _, ok := parseTLSMode(s); !ok {
+		return fmt.Sprintf(`unknown mode %s (want "auto", "only" or "off")`, quote(s))
+	}
+	return ""
+}
+
+// checkPath checks the syntax of a file name.
+func checkPath(s string) string {
+	if s == "" {
+		return "must not be empty"
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return "must not contain a NUL byte"
+	}
+	return ""
+}
+
 func checkRoot(s string) string {
 	if s == "" {
 		return "must not be empty"

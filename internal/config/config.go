@@ -13,7 +13,8 @@
 //	             (spacecookie requires it; gopherd does not.)
 //	root         string, required. The directory served. A relative path is
 //	             taken relative to the working directory.
-//	listen       object {addr, port}, or a non-empty list of such objects.
+//	listen       object {addr, port, tls}, or a non-empty list of such
+//	             objects.
 //	             Where to listen. Default: one listener on [::]:70. Two
 //	             listeners on the same address and port are an error.
 //	  addr       string. IP address or host name to bind. Default "::",
@@ -21,6 +22,15 @@
 //	  port       number, 1–65535. Default 70, or the deprecated top-level
 //	             port when that is given. Under socket activation it only
 //	             says which port menus name (unless public-port is set).
+//	  tls        string: "auto", "only" or "off". gopherd only. How the
+//	             listener treats TLS when the top-level tls is set:
+//	             "auto" (default) serves plain Gopher and Gopher over TLS
+//	             on the same port, telling them apart by the first byte;
+//	             "only" serves TLS only (a plain request gets an error
+//	             item); "off" serves plain Gopher only. "only" without the
+//	             top-level tls is an error. Under socket activation an
+//	             inherited socket takes the mode of the listen object with
+//	             the same port, else "auto".
 //	port         number, 1–65535. Deprecated (spacecookie's old spelling):
 //	             the port for every listen object that has no port of its
 //	             own. When every listen object has its own port, listen.port
@@ -39,11 +49,28 @@
 //	  level      string: "debug", "info", "warn" or "error", case does not
 //	             matter, "warning" means "warn". Default "info".
 //	             (spacecookie has no "debug".)
+//	tls          object or null. gopherd only. Serve Gopher over TLS
+//	             ("gophers://") with this certificate, on every listener
+//	             whose tls mode is not "off". Default null (no TLS).
+//	             Relative file names are taken relative to the working
+//	             directory. The files are read at start, before privileges
+//	             are dropped, and again on SIGHUP, as the user gopherd
+//	             runs as; a pair that fails to load then keeps the running
+//	             configuration and certificate.
+//	  certificate string, required. PEM file with the certificate, then
+//	             any intermediate certificates.
+//	  key        string, required. PEM file with the certificate's private
+//	             key. A warning is logged when every user may read it.
+//	http-page    boolean. gopherd only. Answer a request line that is an
+//	             HTTP request ("GET /x HTTP/1.1" and the other methods)
+//	             with a short HTML page saying this is a Gopher server,
+//	             instead of treating it as a selector. Default true.
 //	limits       object. gopherd only, not in spacecookie.
 //	  request-bytes          number, 1–1048576. Longest request line
 //	                         accepted, in bytes. Default 1024.
 //	  request-timeout        duration string such as "10s" or "1m30s",
-//	                         positive. Time a client has to send its
+//	                         positive. Time a client has to complete a
+//	                         TLS handshake, if it starts one, and send its
 //	                         request line. Default "10s".
 //	  idle-timeout           duration string, positive. A client that
 //	                         accepts no response data for this long is cut
@@ -96,7 +123,54 @@ const (
 type Listen struct {
 	Addr string // IP address or host name; "::" means every address
 	Port int
+	TLS  TLSMode
 }
+
+// TLSMode says how a listener treats TLS when a certificate is configured.
+type TLSMode int
+
+// The TLS modes of a listener, spelled "auto", "only" and "off" in the file.
+const (
+	// TLSAuto serves plain Gopher and Gopher over TLS on the same port.
+	TLSAuto TLSMode = iota
+	// TLSOnly serves Gopher over TLS only.
+	TLSOnly
+	// TLSOff serves plain Gopher only.
+	TLSOff
+)
+
+// String returns the mode as the configuration file spells it.
+func (m TLSMode) String() string {
+	switch m {
+	case TLSAuto:
+		return "auto"
+	case TLSOnly:
+		return "only"
+	case TLSOff:
+		return "off"
+	}
+	return "TLSMode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// parseTLSMode reads a mode as the file spells it.
+func parseTLSMode(s string) (TLSMode, bool) {
+	for _, m := range []TLSMode{TLSAuto, TLSOnly, TLSOff} {
+		if s == m.String() {
+			return m, true
+		}
+	}
+	return 0, false
+}
+
+// TLS is the tls section: the certificate served to TLS clients. The zero
+// TLS means no TLS.
+type TLS struct {
+	Certificate string // PEM certificate chain file
+	Key         string // PEM private key file
+}
+
+// Enabled reports whether TLS is configured.
+func (t TLS) Enabled() bool { return t.Certificate != "" || t.Key != "" }
 
 // String returns the address in host:port form, with IPv6 addresses in
 // brackets, ready for net.Listen.
@@ -144,6 +218,8 @@ type Config struct {
 	User       string   // "" = not set; "name", "uid" or "uid:gid"
 	Log        Log
 	Limits     Limits
+	TLS        TLS  // zero = no TLS
+	HTTPPage   bool // answer HTTP requests with an HTML page
 
 	// Warnings are problems that did not stop the file from loading, such
 	// as the deprecated top-level port; the caller should log them.
@@ -164,7 +240,7 @@ type positions struct {
 
 // Default returns the zero-config configuration: the working directory
 // served to 127.0.0.1:7070 as "localhost", logging on with client addresses
-// hidden, and the default limits.
+// hidden, the default limits, no TLS, and the HTML page for HTTP requests.
 func Default() *Config {
 	return &Config{
 		Hostname: DefaultHostname,
@@ -172,6 +248,7 @@ func Default() *Config {
 		Listen:   []Listen{{Addr: ZeroConfigAddr, Port: ZeroConfigPort}},
 		Log:      Log{Enable: true, HideIPs: true, Level: DefaultLevel},
 		Limits:   DefaultLimits(),
+		HTTPPage: true,
 	}
 }
 
@@ -183,6 +260,7 @@ func fileDefaults(name string) *Config {
 		Hostname: DefaultHostname,
 		Log:      Log{Enable: true, HideIPs: true, Level: DefaultLevel},
 		Limits:   DefaultLimits(),
+		HTTPPage: true,
 	}
 }
 

@@ -35,8 +35,9 @@ func Load(path string) (*Config, error) {
 
 // Key sets, per object. Order matters only for suggestions.
 var (
-	topKeys    = []string{"hostname", "root", "listen", "port", "public-port", "user", "log", "limits"}
-	listenKeys = []string{"addr", "port"}
+	topKeys    = []string{"hostname", "root", "listen", "port", "public-port", "user", "log", "limits", "tls", "http-page"}
+	listenKeys = []string{"addr", "port", "tls"}
+	tlsKeys    = []string{"certificate", "key"}
 	logKeys    = []string{"enable", "hide-ips", "hide-time", "level"}
 	limitKeys  = []string{"request-bytes", "request-timeout", "idle-timeout", "max-connections", "max-connections-per-ip"}
 )
@@ -205,7 +206,7 @@ func (p *parser) config(n *node, c *Config) {
 		return
 	}
 	fs := p.fields(n, "", topKeys, map[string][]string{
-		"listen": listenKeys, "log": logKeys, "limits": limitKeys,
+		"listen": listenKeys, "log": logKeys, "limits": limitKeys, "tls": tlsKeys,
 	})
 	lines := p.where.lines
 
@@ -257,6 +258,61 @@ func (p *parser) config(n *node, c *Config) {
 	if f, ok := present(fs, "limits"); ok {
 		p.limits(f, c)
 	}
+	if f, ok := present(fs, "tls"); ok {
+		p.tls(f, c)
+	}
+	if f, ok := present(fs, "http-page"); ok {
+		lines["http-page"] = f.line
+		if v, ok := p.asBool(f.line, "http-page", f.val); ok {
+			c.HTTPPage = v
+		}
+	}
+	if !c.TLS.Enabled() {
+		for i, l := range c.Listen {
+			if l.TLS == TLSOnly {
+				k := p.where.listenKeys[i] + ".tls"
+				p.errorf(lines[k], k, "%s", tlsOnlyWithoutCert)
+			}
+		}
+	}
+}
+
+// tls fills c.TLS from the tls object.
+func (p *parser) tls(f field, c *Config) {
+	if f.val.kind != kindObject {
+		p.wrongType(f.line, "tls", "an object", f.val.kind)
+		return
+	}
+	p.where.lines["tls"] = f.line
+	fs := p.fields(f.val, "tls", tlsKeys, nil)
+	var t TLS
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{"certificate", &t.Certificate}, {"key", &t.Key}} {
+		path := "tls." + k.key
+		vf, ok := present(fs, k.key)
+		if !ok {
+			p.errorf(f.line, path, "required key is missing (the PEM file with the %s)", tlsFileWhat(k.key))
+			continue
+		}
+		p.where.lines[path] = vf.line
+		if s, ok := p.asString(vf.line, path, vf.val); ok {
+			if msg := checkPath(s); msg != "" {
+				p.errorf(vf.line, path, "%s", msg)
+			}
+			*k.dst = s
+		}
+	}
+	c.TLS = t
+}
+
+// tlsFileWhat says what each file of the tls section holds.
+func tlsFileWhat(key string) string {
+	if key == "key" {
+		return "private key"
+	}
+	return "certificate chain"
 }
 
 // listen fills c.Listen from "listen" and the deprecated top-level "port".
@@ -330,6 +386,17 @@ func (p *parser) listen(fs map[string]field, c *Config) {
 			}
 		} else {
 			allHavePort = false
+		}
+		if f, ok := present(lfs, "tls"); ok {
+			path := s.path + ".tls"
+			lines[path] = f.line
+			if v, ok := p.asString(f.line, path, f.val); ok {
+				if m, ok := parseTLSMode(v); ok {
+					l.TLS = m
+				} else {
+					p.errorf(f.line, path, "%s", checkTLSMode(v))
+				}
+			}
 		}
 		c.Listen = append(c.Listen, l)
 		p.where.listenKeys = append(p.where.listenKeys, s.path)

@@ -177,6 +177,33 @@ func TestParseErrors(t *testing.T) {
 		{"user uid -1", "{\"root\": \"/srv\",\n\"user\": \"4294967295\"}",
 			[]string{`g.json:2: user: invalid user "4294967295": want a user name, a uid or uid:gid`}},
 
+		// TLS and the HTTP page.
+		{"tls not object", "{\"root\": \"/srv\",\n\"tls\": \"/etc/cert.pem\"}",
+			[]string{`g.json:2: tls: must be an object, got string`}},
+		{"tls without key", "{\"root\": \"/srv\",\n\"tls\": {\"certificate\": \"/c.pem\"}}",
+			[]string{`g.json:2: tls.key: required key is missing (the PEM file with the private key)`}},
+		{"tls empty object", "{\"root\": \"/srv\",\n\"tls\": {}}",
+			[]string{
+				`g.json:2: tls.certificate: required key is missing (the PEM file with the certificate chain)`,
+				`g.json:2: tls.key: required key is missing (the PEM file with the private key)`,
+			}},
+		{"tls empty file names", "{\"root\": \"/srv\", \"tls\": {\n\"certificate\": \"\",\n\"key\": \"a\\u0000b\"}}",
+			[]string{`g.json:2: tls.certificate: must not be empty`, `g.json:3: tls.key: must not contain a NUL byte`}},
+		{"tls file as number", "{\"root\": \"/srv\", \"tls\": {\"certificate\": \"/c\",\n\"key\": 1}}",
+			[]string{`g.json:2: tls.key: must be a string, got number`}},
+		{"tls unknown key", "{\"root\": \"/srv\", \"tls\": {\"certificate\": \"/c\", \"key\": \"/k\",\n\"cert\": \"/c\"}}",
+			[]string{`g.json:2: tls.cert: unknown key`}},
+		{"top-level certificate", "{\"root\": \"/srv\",\n\"certificate\": \"/c\"}",
+			[]string{`g.json:2: certificate: unknown key (did you mean "tls.certificate"?)`}},
+		{"listen tls unknown mode", "{\"root\": \"/srv\", \"listen\": {\n\"tls\": \"on\"}}",
+			[]string{`g.json:2: listen.tls: unknown mode "on" (want "auto", "only" or "off")`}},
+		{"listen tls bool", "{\"root\": \"/srv\", \"listen\": {\n\"tls\": true}}",
+			[]string{`g.json:2: listen.tls: must be a string, got boolean`}},
+		{"listen tls only without certificate", "{\"root\": \"/srv\", \"listen\": [{\"port\": 70},\n{\"port\": 7443, \"tls\": \"only\"}]}",
+			[]string{`g.json:2: listen[1].tls: "only" needs a certificate: set tls.certificate and tls.key`}},
+		{"http-page string", "{\"root\": \"/srv\",\n\"http-page\": \"no\"}",
+			[]string{`g.json:2: http-page: must be true or false, got string`}},
+
 		// Every problem at once, in file order, the missing key last.
 		{"many problems", `{
   "hostname": "",
@@ -249,6 +276,7 @@ func TestParseDefaults(t *testing.T) {
 			MaxConnections:      1024,
 			MaxConnectionsPerIP: 32,
 		},
+		HTTPPage: true,
 	}
 	if got := withoutPositions(c); !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse defaults:\n got  %+v\n want %+v", got, want)
@@ -265,7 +293,7 @@ func TestParseAllKeys(t *testing.T) {
 	c := mustParse(t, `{
   "hostname": "gopher.example.org",
   "root": "/srv/gopher",
-  "listen": [{"addr": "127.0.0.1", "port": 7070}, {"addr": "::1", "port": 7071}],
+  "listen": [{"addr": "127.0.0.1", "port": 7070, "tls": "only"}, {"addr": "::1", "port": 7071, "tls": "off"}, {"port": 7072, "tls": "auto"}],
   "public-port": 70,
   "user": "1000:1000",
   "log": {"enable": false, "hide-ips": false, "hide-time": true, "level": "WARNING"},
@@ -275,13 +303,16 @@ func TestParseAllKeys(t *testing.T) {
     "idle-timeout": "1m30s",
     "max-connections": 10,
     "max-connections-per-ip": 2
-  }
+  },
+  "tls": {"certificate": "/etc/gopherd/cert.pem", "key": "/etc/gopherd/key.pem"},
+  "http-page": false
 }`)
 	want := &Config{
-		Source:     "g.json",
-		Hostname:   "gopher.example.org",
-		Root:       "/srv/gopher",
-		Listen:     []Listen{{Addr: "127.0.0.1", Port: 7070}, {Addr: "::1", Port: 7071}},
+		Source:   "g.json",
+		Hostname: "gopher.example.org",
+		Root:     "/srv/gopher",
+		Listen: []Listen{{Addr: "127.0.0.1", Port: 7070, TLS: TLSOnly}, {Addr: "::1", Port: 7071, TLS: TLSOff},
+			{Addr: "::", Port: 7072, TLS: TLSAuto}},
 		PublicPort: 70,
 		User:       "1000:1000",
 		Log:        Log{Enable: false, HideIPs: false, HideTime: true, Level: "warn"},
@@ -292,6 +323,8 @@ func TestParseAllKeys(t *testing.T) {
 			MaxConnections:      10,
 			MaxConnectionsPerIP: 2,
 		},
+		TLS:      TLS{Certificate: "/etc/gopherd/cert.pem", Key: "/etc/gopherd/key.pem"},
+		HTTPPage: false,
 	}
 	if got := withoutPositions(c); !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse:\n got  %+v\n want %+v", got, want)
@@ -308,25 +341,25 @@ func TestParseListen(t *testing.T) {
 		want     []Listen
 		warnings []string
 	}{
-		{"absent", `{"root": "/r"}`, []Listen{{"::", 70}}, nil},
-		{"null", `{"root": "/r", "listen": null}`, []Listen{{"::", 70}}, nil},
+		{"absent", `{"root": "/r"}`, []Listen{{"::", 70, TLSAuto}}, nil},
+		{"null", `{"root": "/r", "listen": null}`, []Listen{{"::", 70, TLSAuto}}, nil},
 		{"object", `{"root": "/r", "listen": {"addr": "127.0.0.1", "port": 7000}}`,
-			[]Listen{{"127.0.0.1", 7000}}, nil},
-		{"object addr only", `{"root": "/r", "listen": {"addr": "::1"}}`, []Listen{{"::1", 70}}, nil},
-		{"object port only", `{"root": "/r", "listen": {"port": 7070}}`, []Listen{{"::", 7070}}, nil},
-		{"empty object", `{"root": "/r", "listen": {}}`, []Listen{{"::", 70}}, nil},
+			[]Listen{{"127.0.0.1", 7000, TLSAuto}}, nil},
+		{"object addr only", `{"root": "/r", "listen": {"addr": "::1"}}`, []Listen{{"::1", 70, TLSAuto}}, nil},
+		{"object port only", `{"root": "/r", "listen": {"port": 7070}}`, []Listen{{"::", 7070, TLSAuto}}, nil},
+		{"empty object", `{"root": "/r", "listen": {}}`, []Listen{{"::", 70, TLSAuto}}, nil},
 		{"list", `{"root": "/r", "listen": [{"addr": "0.0.0.0", "port": 70}, {"addr": "::1", "port": 70}, {"port": 7070}]}`,
-			[]Listen{{"0.0.0.0", 70}, {"::1", 70}, {"::", 7070}}, nil},
-		{"host name addr", `{"root": "/r", "listen": {"addr": "localhost"}}`, []Listen{{"localhost", 70}}, nil},
-		{"zoned addr", `{"root": "/r", "listen": {"addr": "fe80::1%eth0"}}`, []Listen{{"fe80::1%eth0", 70}}, nil},
-		{"deprecated port alone", "{\"root\": \"/r\",\n\"port\": 7070}", []Listen{{"::", 7070}},
+			[]Listen{{"0.0.0.0", 70, TLSAuto}, {"::1", 70, TLSAuto}, {"::", 7070, TLSAuto}}, nil},
+		{"host name addr", `{"root": "/r", "listen": {"addr": "localhost"}}`, []Listen{{"localhost", 70, TLSAuto}}, nil},
+		{"zoned addr", `{"root": "/r", "listen": {"addr": "fe80::1%eth0"}}`, []Listen{{"fe80::1%eth0", 70, TLSAuto}}, nil},
+		{"deprecated port alone", "{\"root\": \"/r\",\n\"port\": 7070}", []Listen{{"::", 7070, TLSAuto}},
 			[]string{"g.json:2: port: deprecated, use listen.port instead"}},
 		{"deprecated port fills listen without port", "{\"root\": \"/r\", \"listen\": {\"addr\": \"::1\"},\n\"port\": 7070}",
-			[]Listen{{"::1", 7070}}, []string{"g.json:2: port: deprecated, use listen.port instead"}},
+			[]Listen{{"::1", 7070, TLSAuto}}, []string{"g.json:2: port: deprecated, use listen.port instead"}},
 		{"listen port wins over deprecated port", "{\"root\": \"/r\",\n\"port\": 7070, \"listen\": {\"port\": 70}}",
-			[]Listen{{"::", 70}}, []string{"g.json:2: port: deprecated and ignored, because listen.port is set"}},
+			[]Listen{{"::", 70, TLSAuto}}, []string{"g.json:2: port: deprecated and ignored, because listen.port is set"}},
 		{"deprecated port for some list entries", "{\"root\": \"/r\",\n\"port\": 7070, \"listen\": [{\"port\": 70}, {\"addr\": \"::1\"}]}",
-			[]Listen{{"::", 70}, {"::1", 7070}}, []string{"g.json:2: port: deprecated, use listen.port instead"}},
+			[]Listen{{"::", 70, TLSAuto}, {"::1", 7070, TLSAuto}}, []string{"g.json:2: port: deprecated, use listen.port instead"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -368,6 +401,15 @@ func TestParseAccepts(t *testing.T) {
 			func(c *Config) bool { return c.Hostname == "2001:db8::1" }},
 		{"public-port", `{"root": "/r", "public-port": 7070}`,
 			func(c *Config) bool { return c.PublicPort == 7070 && c.MenuPort() == 7070 }},
+		{"tls null means none", `{"root": "/r", "tls": null, "http-page": null}`,
+			func(c *Config) bool { return !c.TLS.Enabled() && c.HTTPPage }},
+		{"tls relative paths", `{"root": "/r", "tls": {"certificate": "c.pem", "key": "k.pem"}, "listen": {"tls": "only"}}`,
+			func(c *Config) bool {
+				return c.TLS == TLS{Certificate: "c.pem", Key: "k.pem"} && c.Listen[0].TLS == TLSOnly
+			}},
+		{"tls modes without certificate", `{"root": "/r", "listen": [{"port": 70, "tls": "off"}, {"port": 71, "tls": "auto"}]}`,
+			func(c *Config) bool { return c.Listen[0].TLS == TLSOff && c.Listen[1].TLS == TLSAuto }},
+		{"http-page off", `{"root": "/r", "http-page": false}`, func(c *Config) bool { return !c.HTTPPage }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -393,7 +435,7 @@ func TestParseSpacecookieShapes(t *testing.T) {
   "user" : null,
   "root" : "/srv/gopher",
   "log" : { "enable" : true, "hide-ips" : true, "hide-time" : false, "level" : "info" }
-}`, Config{Hostname: "localhost", Root: "/srv/gopher", Listen: []Listen{{"::", 70}},
+}`, Config{Hostname: "localhost", Root: "/srv/gopher", Listen: []Listen{{"::", 70, TLSAuto}},
 			Log: Log{Enable: true, HideIPs: true, Level: "info"}}},
 		{"log enable only", `{
   "hostname" : "localhost",
@@ -401,10 +443,10 @@ func TestParseSpacecookieShapes(t *testing.T) {
   "user" : null,
   "root" : "./some/dir",
   "log" : { "enable" : false }
-}`, Config{Hostname: "localhost", Root: "./some/dir", Listen: []Listen{{"::", 7000}},
+}`, Config{Hostname: "localhost", Root: "./some/dir", Listen: []Listen{{"::", 7000, TLSAuto}},
 			Log: Log{Enable: false, HideIPs: true, Level: "info"}}},
 		{"minimal with user", `{"hostname": "example.org", "root": "/srv/gopher", "user": "gopher"}`,
-			Config{Hostname: "example.org", Root: "/srv/gopher", Listen: []Listen{{"::", 70}}, User: "gopher",
+			Config{Hostname: "example.org", Root: "/srv/gopher", Listen: []Listen{{"::", 70, TLSAuto}}, User: "gopher",
 				Log: Log{Enable: true, HideIPs: true, Level: "info"}}},
 	}
 	for _, tt := range tests {
@@ -412,6 +454,7 @@ func TestParseSpacecookieShapes(t *testing.T) {
 			c := mustParse(t, tt.src)
 			tt.want.Source = "g.json"
 			tt.want.Limits = DefaultLimits()
+			tt.want.HTTPPage = true
 			if got := withoutPositions(c); !reflect.DeepEqual(got, &tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, &tt.want)
 			}
@@ -431,10 +474,10 @@ func TestLoadSpacecookieSamples(t *testing.T) {
 		file string
 		want Config
 	}{
-		{"etc/spacecookie.json", Config{Hostname: "localhost", Root: "/srv/gopher", Listen: []Listen{{"::", 70}},
+		{"etc/spacecookie.json", Config{Hostname: "localhost", Root: "/srv/gopher", Listen: []Listen{{"::", 70, TLSAuto}},
 			Log: Log{Enable: true, HideIPs: true, Level: "info"}}},
 		{"test/integration/spacecookie.json", Config{Hostname: "localhost", Root: "./test/integration/root",
-			Listen: []Listen{{"::", 7000}}, Log: Log{Enable: false, HideIPs: true, Level: "info"}}},
+			Listen: []Listen{{"::", 7000, TLSAuto}}, Log: Log{Enable: false, HideIPs: true, Level: "info"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -445,6 +488,7 @@ func TestLoadSpacecookieSamples(t *testing.T) {
 			}
 			tt.want.Source = path
 			tt.want.Limits = DefaultLimits()
+			tt.want.HTTPPage = true
 			if got := withoutPositions(c); !reflect.DeepEqual(got, &tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, &tt.want)
 			}

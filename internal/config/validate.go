@@ -10,8 +10,10 @@ import (
 )
 
 // Validate checks everything Parse checks that can still be checked on the
-// struct (so it also catches a hand-built or changed Config), and that Root
-// exists, is a directory and can be read. It reports every problem it
+// struct (so it also catches a hand-built or changed Config), that Root
+// exists, is a directory and can be read, and that the tls files, when set,
+// are regular files that can be opened (whether they hold a usable
+// certificate is for the TLS code to find out). It reports every problem it
 // finds as an *Error, naming the line the key came from when the Config
 // was parsed from a file.
 func (c *Config) Validate() error {
@@ -22,6 +24,17 @@ func (c *Config) Validate() error {
 	if checkRoot(c.Root) == "" {
 		if p, bad := c.checkRootDir(); bad {
 			ps = append(ps, p)
+		}
+	}
+	if c.TLS.Enabled() {
+		for _, f := range []struct{ key, path string }{
+			{"tls.certificate", c.TLS.Certificate}, {"tls.key", c.TLS.Key},
+		} {
+			if checkPath(f.path) == "" {
+				if p, bad := c.checkFile(f.key, f.path); bad {
+					ps = append(ps, p)
+				}
+			}
 		}
 	}
 	if len(ps) == 0 {
@@ -54,6 +67,12 @@ func (c *Config) invariants() []Problem {
 		k := c.listenKey(i)
 		add(k+".addr", checkAddr(l.Addr))
 		add(k+".port", checkPort(l.Port))
+		switch {
+		case l.TLS < TLSAuto || l.TLS > TLSOff:
+			add(k+".tls", fmt.Sprintf("unknown mode %d", int(l.TLS)))
+		case l.TLS == TLSOnly && !c.TLS.Enabled():
+			add(k+".tls", tlsOnlyWithoutCert)
+		}
 	}
 	for _, d := range duplicateListeners(c.Listen) {
 		i, j := d[0], d[1]
@@ -71,7 +90,36 @@ func (c *Config) invariants() []Problem {
 	add("limits.idle-timeout", checkTimeout(c.Limits.IdleTimeout))
 	add("limits.max-connections", checkCount(c.Limits.MaxConnections, maxCount))
 	add("limits.max-connections-per-ip", checkCount(c.Limits.MaxConnectionsPerIP, maxCount))
+	if c.TLS.Enabled() {
+		add("tls.certificate", checkPath(c.TLS.Certificate))
+		add("tls.key", checkPath(c.TLS.Key))
+	}
 	return ps
+}
+
+// checkFile checks that the file named by key exists, is a regular file
+// and can be opened for reading.
+func (c *Config) checkFile(key, path string) (Problem, bool) {
+	bad := func(err error, format string, args ...any) (Problem, bool) {
+		return Problem{File: c.Source, Line: c.lineOf(key), Key: key, Msg: fmt.Sprintf(format, args...), Err: err}, true
+	}
+	q := quote(path)
+	// Stat first: opening a FIFO would block until a writer came along.
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return bad(err, "file %s does not exist", q)
+	case err != nil:
+		return bad(err, "cannot access %s: %s", q, cause(err))
+	case !fi.Mode().IsRegular():
+		return bad(nil, "%s is not a regular file", q)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return bad(err, "cannot open %s: %s", q, cause(err))
+	}
+	_ = f.Close()
+	return Problem{}, false
 }
 
 // checkRootDir opens Root and reads one entry, which is what serving it

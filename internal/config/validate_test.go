@@ -120,6 +120,23 @@ func TestValidateProblems(t *testing.T) {
 				`limits.max-connections: must be between 1 and 2147483647, got 0`,
 				`limits.max-connections-per-ip: must be between 1 and 2147483647, got 0`,
 			}, false},
+		{"tls files missing", func(c *Config) {
+			c.TLS = TLS{Certificate: filepath.Join(dir, "c.pem"), Key: filepath.Join(dir, "k.pem")}
+		},
+			[]string{
+				`tls.certificate: file "` + filepath.Join(dir, "c.pem") + `" does not exist`,
+				`tls.key: file "` + filepath.Join(dir, "k.pem") + `" does not exist`,
+			}, false},
+		{"tls key is a directory", func(c *Config) { c.TLS = TLS{Certificate: file, Key: dir} },
+			[]string{`tls.key: "` + dir + `" is not a regular file`}, false},
+		{"tls key unreadable", func(c *Config) { c.TLS = TLS{Certificate: file, Key: filepath.Join(locked, "k.pem")} },
+			[]string{`tls.key: cannot access "` + filepath.Join(locked, "k.pem") + `": permission denied`}, os.Geteuid() == 0},
+		{"tls half set", func(c *Config) { c.TLS = TLS{Certificate: file} },
+			[]string{`tls.key: must not be empty`}, false},
+		{"tls only without certificate", func(c *Config) { c.Listen[0].TLS = TLSOnly },
+			[]string{`listen[0].tls: "only" needs a certificate: set tls.certificate and tls.key`}, false},
+		{"tls mode out of range", func(c *Config) { c.Listen[0].TLS = 7 },
+			[]string{`listen[0].tls: unknown mode 7`}, false},
 		{"missing root and bad hostname", func(c *Config) { c.Root = filepath.Join(dir, "gone"); c.Hostname = "a\tb" },
 			[]string{
 				`hostname: invalid host name "a\tb": want a DNS name or an IP address`,
@@ -137,6 +154,43 @@ func TestValidateProblems(t *testing.T) {
 				t.Errorf("Validate:\n got  %q\n want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestValidateTLS(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	for _, f := range []string{cert, key} {
+		if err := os.WriteFile(f, []byte("pem"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := mustParse(t, `{"root": "`+dir+`",
+  "listen": [{"port": 70}, {"port": 7443, "tls": "only"}],
+  "tls": {"certificate": "`+cert+`", "key": "`+key+`"}}`)
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if err := os.Remove(key); err != nil {
+		t.Fatal(err)
+	}
+	err := c.Validate()
+	if err == nil || err.Error() != `g.json:3: tls.key: file "`+key+`" does not exist` {
+		t.Fatalf("Validate without the key file = %v", err)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("errors.Is(err, fs.ErrNotExist) = false for %v", err)
+	}
+}
+
+func TestTLSModeString(t *testing.T) {
+	for m, want := range map[TLSMode]string{TLSAuto: "auto", TLSOnly: "only", TLSOff: "off", 9: "TLSMode(9)"} {
+		if got := m.String(); got != want {
+			t.Errorf("%d.String() = %q, want %q", int(m), got, want)
+		}
+		if got, ok := parseTLSMode(want); ok != (m <= TLSOff) || ok && got != m {
+			t.Errorf("parseTLSMode(%q) = %v, %v", want, got, ok)
+		}
 	}
 }
 

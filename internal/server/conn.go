@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -42,11 +43,18 @@ const (
 // conn is one accepted connection.
 type conn struct {
 	srv      *Server
-	rwc      net.Conn
+	rwc      net.Conn  // the accepted connection; closing it ends everything
+	mode     TLSMode   // the listener's
 	ip       string    // normalised client address, the per-IP limit's key
 	st       *Settings // the settings current when it was accepted
 	accepted time.Time
 	counted  bool // holds a slot under the connection limits
+
+	// Set by open: where the request is read from and the response
+	// written to, and the TLS connection when the client speaks TLS.
+	r  io.Reader
+	w  net.Conn
+	tc *tls.Conn
 
 	// Guarded by srv.mu.
 	state connState
@@ -97,16 +105,35 @@ func (c *conn) serve() {
 	}()
 
 	lim := c.st.Limits
-	// One deadline for the whole line: a client dripping a byte at a time
-	// cannot extend it.
-	_ = c.rwc.SetReadDeadline(c.accepted.Add(lim.RequestTimeout))
-	req, err := gopher.ReadRequest(c.rwc, lim.RequestBytes)
+	// One deadline for everything before the request is in: the look at
+	// the first byte, a TLS handshake (which writes as well as reads) and
+	// the whole request line. A client dripping a byte at a time cannot
+	// extend it.
+	_ = c.rwc.SetDeadline(c.accepted.Add(lim.RequestTimeout))
+	if !c.open() {
+		return
+	}
+	var rec *recorder
+	r := c.r
+	if c.st.HTTPPage {
+		// ReadRequest reads at most RequestBytes+1 bytes.
+		rec = &recorder{r: c.r, max: lim.RequestBytes + 1}
+		r = rec
+	}
+	req, err := gopher.ReadRequest(r, lim.RequestBytes)
 	if !c.srv.activate(c) {
 		c.srv.logger.Debug("idle connection closed by shutdown", zap.String("client", c.logIP()))
 		return
 	}
 
-	w := &response{rwc: c.rwc, idle: lim.IdleTimeout, cancel: cancel, srv: c.srv}
+	w := &response{rwc: c.w, idle: lim.IdleTimeout, cancel: cancel, srv: c.srv}
+	if c.tc != nil {
+		w.maxWrite = tlsWriteChunk
+	}
+	method, isHTTP := "", false
+	if c.st.HTTPPage {
+		method, isHTTP = httpRequest(req, err, rec)
+	}
 	var kind gopher.ErrorKind
 	sel := ""
 	switch {
@@ -116,6 +143,8 @@ func (c *conn) serve() {
 		c.srv.logger.Debug("connection closed without a request", zap.String("client", c.logIP()))
 		_ = c.rwc.Close()
 		return
+	case isHTTP:
+		// Too long for the limit, but plainly HTTP: answered below.
 	case errors.Is(err, gopher.ErrTooLarge):
 		kind = gopher.TooLarge
 	case errors.Is(err, gopher.ErrInvalid):
@@ -129,9 +158,17 @@ func (c *conn) serve() {
 	}
 
 	abort := false
-	if kind != 0 {
+	switch {
+	case isHTTP:
+		limit := max(httpHeaderFactor*lim.RequestBytes, minHTTPHeaderBytes)
+		discardHTTPHeader(rec.buf, c.r, limit)
+		w.Served(servedHTTP)
+		_, _ = w.Write(httpPage(method, c.st.Hostname, c.st.Port))
+	case kind != 0:
 		_ = gopher.WriteError(w, kind, "", c.st.Hostname, c.st.Port)
-	} else {
+	case c.mode == TLSOnly && c.tc == nil:
+		c.tlsRequired(w)
+	default:
 		abort = c.handle(ctx, w, req)
 	}
 	c.logAccess(sel, w, time.Since(c.accepted))
@@ -190,6 +227,9 @@ func (c *conn) logAccess(sel string, w *response, d time.Duration) {
 		zap.Int64("bytes", w.n),
 		zap.Duration("duration", d),
 	}
+	if c.tc != nil {
+		fields = append(fields, zap.Bool("tls", true))
+	}
 	if w.err != nil {
 		fields = c.errFields(w.err, fields...)
 	}
@@ -209,8 +249,16 @@ func (c *conn) errFields(err error, fields ...zap.Field) []zap.Field {
 
 // drain half-closes the connection and reads what the client still sends,
 // within the deadline the caller set and lingerBytes, so that the final
-// Close does not reset the connection under the response's tail.
+// Close does not reset the connection under the response's tail. On a TLS
+// connection a close_notify alert goes first: it tells the client the
+// response is complete, where a bare end of the stream would look like a
+// truncation attack (OpenSSL 3 reports it as an error).
 func (c *conn) drain() {
+	if c.tc != nil {
+		if err := c.tc.CloseWrite(); err != nil {
+			return
+		}
+	}
 	cw, ok := c.rwc.(interface{ CloseWrite() error })
 	if !ok || cw.CloseWrite() != nil {
 		// Without a half-close the client would wait for our close while

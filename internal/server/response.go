@@ -26,6 +26,9 @@ type response struct {
 	idle   time.Duration
 	cancel context.CancelFunc // the handler's context, ended on a write error
 	srv    *Server
+	// maxWrite, when positive, bounds each write to the connection (see
+	// tlsWriteChunk).
+	maxWrite int
 
 	n      int64
 	served string
@@ -53,8 +56,12 @@ func (w *response) Write(p []byte) (int, error) {
 	}
 	written := 0
 	for len(p) > 0 {
+		chunk := p
+		if w.maxWrite > 0 && len(chunk) > w.maxWrite {
+			chunk = chunk[:w.maxWrite]
+		}
 		_ = w.rwc.SetWriteDeadline(time.Now().Add(w.idle))
-		n, err := w.rwc.Write(p)
+		n, err := w.rwc.Write(chunk)
 		written += n
 		w.n += int64(n)
 		p = p[n:]

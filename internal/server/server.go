@@ -1,12 +1,15 @@
 // Package server runs Gopher listeners: it owns the accept loops and the
 // lifecycle of every connection (deadlines, size and connection limits,
 // graceful close, panic recovery, the access log with IP redaction) and hands
-// each parsed request to a gopher.Handler. It knows nothing about files or
-// gophermaps.
+// each parsed request to a gopher.Handler. It also tells Gopher over TLS from
+// plain Gopher on the same port by the first byte, and answers web browsers
+// with an HTML page instead of Gopher bytes. It knows nothing about files,
+// gophermaps or where certificates come from.
 package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -31,7 +34,8 @@ type Limits struct {
 	// included.
 	RequestBytes int
 	// RequestTimeout is how long a client has, from the moment its
-	// connection is accepted, to send the whole request line.
+	// connection is accepted, to complete a TLS handshake (if it opens
+	// with one) and send the whole request line.
 	RequestTimeout time.Duration
 	// IdleTimeout is how long a client may accept no response data at all
 	// before it is cut off. A slow client that keeps making progress is not.
@@ -89,6 +93,15 @@ type Settings struct {
 	Limits Limits
 	// HideIPs keeps client addresses out of every log line.
 	HideIPs bool
+	// TLS, when set, serves the clients that open with a TLS handshake on
+	// listeners whose mode is not TLSOff. Swap certificates through its
+	// GetCertificate; the Config itself must not change once in use.
+	TLS *tls.Config
+	// HTTPPage answers a request line that is an HTTP request ("GET /
+	// HTTP/1.1") with an HTTP/1.0 response carrying a short HTML page that
+	// says this is a Gopher server, after reading the request's header.
+	// Off, such a line is an ordinary selector.
+	HTTPPage bool
 }
 
 // Server serves Gopher connections from any number of listeners. Create it
@@ -153,8 +166,13 @@ func (s *Server) Update(st Settings) {
 // Serve accepts connections on ln and serves each in its own goroutine. It
 // blocks until ln fails or Shutdown is called, and may run for several
 // listeners at once. After Shutdown it returns ErrServerClosed. Serve closes
-// ln when it returns.
+// ln when it returns. The listener's TLS mode is TLSAuto.
 func (s *Server) Serve(ln net.Listener) error {
+	return s.ServeTLSMode(ln, TLSAuto)
+}
+
+// ServeTLSMode is Serve for a listener with TLS mode mode.
+func (s *Server) ServeTLSMode(ln net.Listener, mode TLSMode) error {
 	l := &closeOnceListener{Listener: ln}
 	defer l.Close()
 	if !s.trackListener(l, true) {
@@ -183,7 +201,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			continue
 		}
 		delay = 0
-		s.startConn(rwc)
+		s.startConn(rwc, mode)
 	}
 }
 
@@ -271,10 +289,10 @@ func (s *Server) trackListener(l *closeOnceListener, add bool) bool {
 // startConn counts a new connection against the limits of the current
 // settings and starts its goroutine: the normal one, a short busy answer, or
 // none at all when even busy answers are piling up.
-func (s *Server) startConn(rwc net.Conn) {
+func (s *Server) startConn(rwc net.Conn, mode TLSMode) {
 	st := s.settings.Load()
 	ip := clientIP(rwc.RemoteAddr())
-	c := &conn{srv: s, rwc: rwc, ip: ip, st: st, accepted: time.Now()}
+	c := &conn{srv: s, rwc: rwc, mode: mode, ip: ip, st: st, accepted: time.Now()}
 
 	s.mu.Lock()
 	if s.closed {
