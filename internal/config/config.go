@@ -20,8 +20,9 @@
 //	  addr       string. IP address or host name to bind. Default "::",
 //	             which on Linux also accepts IPv4 (dual-stack).
 //	  port       number, 1–65535. Default 70, or the deprecated top-level
-//	             port when that is given. Under socket activation it only
-//	             says which port menus name (unless public-port is set).
+//	             port when that is given. Under socket activation the
+//	             inherited sockets replace the listeners; a listen entry
+//	             with the same port as a socket lends it its tls mode.
 //	  tls        string: "auto", "only" or "off". gopherd only. How the
 //	             listener treats TLS when the top-level tls is set:
 //	             "auto" (default) serves plain Gopher and Gopher over TLS

@@ -223,7 +223,7 @@ func (p *parser) config(n *node, c *Config) {
 	// root is required, as in spacecookie: serving some default directory
 	// by accident is worse than refusing to start. Validate reports it when
 	// absent, so that --root on the command line can supply it.
-	if f, ok := fs["root"]; ok {
+	if f, ok := present(fs, "root"); ok {
 		lines["root"] = f.line
 		if s, ok := p.asString(f.line, "root", f.val); ok {
 			if msg := checkRoot(s); msg != "" {

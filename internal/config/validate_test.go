@@ -204,9 +204,16 @@ func TestValidateNil(t *testing.T) {
 // TestMissingRootIsValidateError checks that a file without "root" parses
 // (so --root can supply it) and fails validation when nothing does.
 func TestMissingRootIsValidateError(t *testing.T) {
-	c, err := Parse("g.json", []byte(`{"hostname": "h"}`))
+	for _, src := range []string{`{"hostname": "h"}`, `{"hostname": "h", "root": null}`} {
+		checkMissingRoot(t, src)
+	}
+}
+
+func checkMissingRoot(t *testing.T, src string) {
+	t.Helper()
+	c, err := Parse("g.json", []byte(src))
 	if err != nil {
-		t.Fatalf("Parse: %v", err)
+		t.Fatalf("Parse(%s): %v", src, err)
 	}
 	err = c.Validate()
 	if err == nil || err.Error() != "g.json: root: required key is missing (the directory to serve; --root also sets it)" {
