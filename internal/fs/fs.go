@@ -213,7 +213,9 @@ func (h *Handler) serveDir(ctx context.Context, w gopher.ResponseWriter, r *goph
 // something else now; it is refused like any special file.
 var errSpecial = errors.New("not a regular file")
 
-// serveFile streams regular file p.
+// serveFile streams regular file p. A file that shrinks while it is sent
+// ends in an aborted response: Gopher carries no length, so a clean close
+// would pass the cut-off file for a complete one.
 func (h *Handler) serveFile(w gopher.ResponseWriter, r *gopher.Request, p string) {
 	f, err := h.openRegular(p)
 	if err != nil {
@@ -221,11 +223,22 @@ func (h *Handler) serveFile(w gopher.ResponseWriter, r *gopher.Request, p string
 		return
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		h.fail(w, r, p, err)
+		return
+	}
 	w.Served("file")
 	// f goes to io.Copy as the bare *os.File so that the server's
 	// ResponseWriter.ReadFrom can hand it to sendfile.
-	if _, err := io.Copy(w, f); err != nil {
+	n, err := io.Copy(w, f)
+	switch {
+	case err != nil:
 		h.clientGone(p, err)
+	case n < fi.Size():
+		h.log.Warn("file shrank while it was sent: response aborted", quotedPath(p),
+			zap.Int64("sent", n), zap.Int64("size", fi.Size()))
+		gopher.Abort(w)
 	}
 }
 

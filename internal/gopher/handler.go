@@ -39,3 +39,18 @@ func WriteError(w ResponseWriter, k ErrorKind, sel, host string, port int) error
 	_, err := w.Write(ErrorResponse(k, sel, host, port))
 	return err
 }
+
+// Aborter is implemented by ResponseWriters that can end a response as
+// failed. Gopher carries no length, so a file cut short (it shrank while it
+// was sent) would look complete to the client; after Abort the server resets
+// the connection instead of closing it, and the client reports an error.
+type Aborter interface {
+	Abort()
+}
+
+// Abort marks w's response as failed when w supports it.
+func Abort(w ResponseWriter) {
+	if a, ok := w.(Aborter); ok {
+		a.Abort()
+	}
+}

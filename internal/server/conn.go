@@ -173,7 +173,11 @@ func (c *conn) serve() {
 	}
 	c.logAccess(sel, w, time.Since(c.accepted))
 
-	if abort || w.err != nil {
+	if abort {
+		c.reset()
+		return
+	}
+	if w.err != nil {
 		_ = c.rwc.Close()
 		return
 	}
@@ -198,12 +202,8 @@ func (c *conn) handle(ctx context.Context, w *response, req *gopher.Request) (ab
 			return
 		}
 		w.Served(gopher.Internal.String())
-		// Part of a response went out. Gopher has no length to tell a
-		// truncated file from a whole one, so reset the connection: the
-		// client then reports an error instead of keeping half a file.
-		if tc, ok := c.rwc.(*net.TCPConn); ok {
-			_ = tc.SetLinger(0)
-		}
+		// Part of a response went out: see reset.
+		w.Abort()
 		abort = true
 	}()
 	if c.st.Handler == nil {
@@ -212,7 +212,18 @@ func (c *conn) handle(ctx context.Context, w *response, req *gopher.Request) (ab
 		return false
 	}
 	c.st.Handler.ServeGopher(ctx, w, req)
-	return false
+	return w.aborted
+}
+
+// reset ends a connection whose response failed halfway. Gopher has no
+// length to tell a truncated file from a whole one, so the connection is
+// reset (RST) rather than closed: the client then reports an error instead
+// of keeping half a file.
+func (c *conn) reset() {
+	if tc, ok := c.rwc.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = c.rwc.Close()
 }
 
 func (c *conn) logAccess(sel string, w *response, d time.Duration) {

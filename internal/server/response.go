@@ -30,10 +30,16 @@ type response struct {
 	// tlsWriteChunk).
 	maxWrite int
 
-	n      int64
-	served string
-	err    error // the first write error; every later write returns it
+	n       int64
+	served  string
+	err     error // the first write error; every later write returns it
+	aborted bool  // the handler could not finish: reset, do not close
 }
+
+// Abort marks the response as failed (gopher.Aborter): the connection is
+// reset instead of closed, so the client does not take a truncated response
+// for a complete one.
+func (r *response) Abort() { r.aborted = true }
 
 // writeError is what handlers see when the client is gone or too slow. Its
 // text is a classified reason only, so a handler that logs it cannot leak

@@ -899,3 +899,26 @@ func TestLimitDefaults(t *testing.T) {
 		t.Errorf("withDefaults = %+v, want %+v", got, want)
 	}
 }
+
+// TestAbortResets checks that a handler's gopher.Abort after partial output
+// makes the client see a reset, not a clean end.
+func TestAbortResets(t *testing.T) {
+	h := start(t, baseSettings(gopher.HandlerFunc(func(_ context.Context, w gopher.ResponseWriter, r *gopher.Request) {
+		_, _ = w.Write([]byte("partial file"))
+		if r.Selector == "/abort" {
+			gopher.Abort(w)
+		}
+	})))
+	if got := string(roundTrip(t, h.addr, "/fine\r\n")); got != "partial file" {
+		t.Fatalf("without Abort: %q", got)
+	}
+	c := dial(t, h.addr)
+	if _, err := c.Write([]byte("/abort\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(patience))
+	got, err := io.ReadAll(c)
+	if !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("after Abort: read %q, err %v; want a reset", got, err)
+	}
+}
