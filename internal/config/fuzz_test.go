@@ -41,6 +41,11 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
+		// A missing root is Validate's to report, since --root may supply
+		// it; everything else must already hold.
+		if c.Root == "" {
+			c.Root = "/srv"
+		}
 		if ps := c.invariants(); len(ps) > 0 {
 			t.Fatalf("parsed Config breaks invariants: %v\n%+v", (&Error{Problems: ps}).Error(), c)
 		}
