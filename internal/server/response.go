@@ -11,8 +11,13 @@ import (
 
 const (
 	// sendfileChunk is how much one sendfile call may send before the write
-	// deadline is pushed forward again.
-	sendfileChunk = 512 << 10
+	// deadline is pushed forward again. It matches the most Go's sendfile
+	// sends per system call: 512 KiB chunks cost 3–4% of 100 MiB throughput
+	// against a plain io.Copy in `make bench` (a Seek, a deadline and a
+	// sendfile every chunk), 4 MiB chunks none. The chunk size does not
+	// limit slow clients: a deadline that fires after some progress is
+	// simply renewed.
+	sendfileChunk = 4 << 20
 	// copyBuffer is the buffer size when a response cannot use sendfile.
 	copyBuffer = 32 << 10
 )
