@@ -306,3 +306,18 @@ func TestCurl(t *testing.T) {
 		t.Fatalf("curl menu: %q", out)
 	}
 }
+
+// TestURLRedirectThroughBinary requests URL: selectors from the real server:
+// an allowed scheme gets the redirect page with every HTML-significant
+// character escaped; javascript: gets an error item.
+func TestURLRedirectThroughBinary(t *testing.T) {
+	d, _ := startFixture(t, nil)
+	page := string(d.get(`URL:https://example.org/?q="<b>'&x`))
+	escaped := `https://example.org/?q=&#34;&lt;b&gt;&#39;&amp;x`
+	if !strings.Contains(page, `href="`+escaped+`"`) || strings.Contains(page, "<b>") || strings.Contains(page, `q="`) {
+		t.Fatalf("redirect page not escaped:\n%s", page)
+	}
+	if got := string(d.get("URL:javascript:alert(1)")); !strings.HasPrefix(got, "3") || !strings.Contains(got, "not allowed") {
+		t.Fatalf("javascript: URL: %q", got)
+	}
+}

@@ -309,3 +309,38 @@ func TestPrivilegeDropUnknownUser(t *testing.T) {
 		t.Fatalf("code %d stderr %q", code, errOut)
 	}
 }
+
+// TestUserWithoutRoot starts gopherd as an unprivileged account: a "user"
+// naming that same account is fine, any other exits 1.
+func TestUserWithoutRoot(t *testing.T) {
+	needRoot(t)
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("setpriv (util-linux) not installed")
+	}
+	asNobody := func(cfg map[string]any) *exec.Cmd {
+		return exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", gopherdBin, writeConfig(t, cfg))
+	}
+	cfg := baseConfig(t, worldReadableTree(t))
+	// The binary lives in a 0700 temp dir; nobody must be able to run it.
+	if err := os.Chmod(filepath.Dir(gopherdBin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg["user"] = "nobody"
+	l := cfg["listen"].(map[string]any)
+	d := startCmd(t, fmt.Sprintf("127.0.0.1:%d", l["port"]), asNobody(cfg))
+	if got := string(d.get("/a.txt")); got != "a\n" {
+		t.Fatalf("as nobody with user nobody: %q", got)
+	}
+	waitLog(t, d, "already running as the configured user")
+
+	cfg = baseConfig(t, worldReadableTree(t))
+	cfg["user"] = "daemon"
+	var out bytes.Buffer
+	cmd := asNobody(cfg)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 1 || !strings.Contains(out.String(), "cannot switch to user daemon") {
+		t.Fatalf("as nobody with user daemon: %v\n%s", err, out.String())
+	}
+}
