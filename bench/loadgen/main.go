@@ -20,8 +20,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"gopherd/bench/internal/rlimit"
 )
 
 func main() {
@@ -124,7 +125,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "loadgen: %v\n", err)
 		return 2
 	}
-	if err := raiseNoFile(uint64(o.idle + o.conc + 64)); err != nil {
+	if err := rlimit.RaiseNoFile(uint64(o.idle + o.conc + 64)); err != nil {
 		fmt.Fprintf(stderr, "loadgen: %v\n", err)
 		return 2
 	}
@@ -339,23 +340,4 @@ func (c *client) do(t0 time.Time) (int64, string) {
 		return c.chk.n, k
 	}
 	return c.chk.n, ""
-}
-
-// raiseNoFile lifts the soft open-file limit to the hard limit and reports an
-// error if even that is below need.
-func raiseNoFile(need uint64) error {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return fmt.Errorf("reading RLIMIT_NOFILE: %w", err)
-	}
-	if lim.Cur < lim.Max {
-		lim.Cur = lim.Max
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-			return fmt.Errorf("raising RLIMIT_NOFILE to %d: %w", lim.Max, err)
-		}
-	}
-	if lim.Cur < need {
-		return fmt.Errorf("RLIMIT_NOFILE hard limit %d is below the %d descriptors this run needs", lim.Max, need)
-	}
-	return nil
 }

@@ -27,6 +27,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"gopherd/bench/internal/rlimit"
 )
 
 func main() {
@@ -261,7 +263,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 func setup(ctx context.Context, o *options, stderr io.Writer) (*bench, func(), error) {
 	// Children inherit the raised limit, so both servers and the load
 	// generator can hold -idle connections.
-	if err := raiseNoFile(uint64(o.idle) + 512); err != nil {
+	if err := rlimit.RaiseNoFile(uint64(o.idle) + 512); err != nil {
 		return nil, nil, err
 	}
 	dir, err := os.MkdirTemp("", "gopherd-bench-")
@@ -695,23 +697,4 @@ func loadAverage() (float64, error) {
 		return 0, fmt.Errorf("parsing load average: %w", err)
 	}
 	return v, nil
-}
-
-// raiseNoFile lifts the soft open-file limit to the hard limit; children
-// inherit it.
-func raiseNoFile(need uint64) error {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return fmt.Errorf("reading RLIMIT_NOFILE: %w", err)
-	}
-	if lim.Cur < lim.Max {
-		lim.Cur = lim.Max
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-			return fmt.Errorf("raising RLIMIT_NOFILE to %d: %w", lim.Max, err)
-		}
-	}
-	if lim.Cur < need {
-		return fmt.Errorf("RLIMIT_NOFILE hard limit %d is below the %d descriptors -idle needs; lower -idle or raise the limit (ulimit -Hn)", lim.Max, need)
-	}
-	return nil
 }

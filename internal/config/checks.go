@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"gopherd/internal/gopher"
 )
 
 // The checks below are shared by Parse (on values as read) and Validate (on
@@ -27,7 +29,7 @@ func checkHostname(s string) string {
 	if s == "" {
 		return "must not be empty"
 	}
-	if !validHost(s) {
+	if !gopher.ValidHost(s) {
 		return fmt.Sprintf("invalid host name %s: want a DNS name or an IP address", quote(s))
 	}
 	return ""
@@ -41,37 +43,10 @@ func checkAddr(s string) string {
 	if strings.HasPrefix(s, "[") {
 		return fmt.Sprintf("invalid address %s: write IPv6 addresses without brackets", quote(s))
 	}
-	if !validHost(s) {
+	if !gopher.ValidHost(s) {
 		return fmt.Sprintf("invalid address %s: want an IP address or a host name", quote(s))
 	}
 	return ""
-}
-
-// validHost accepts IP addresses (IPv6 with an optional zone) and DNS-style
-// names: dot-separated labels of ASCII letters, digits, '-' and '_'.
-func validHost(s string) bool {
-	if _, err := netip.ParseAddr(s); err == nil {
-		return true
-	}
-	if len(s) > 253 {
-		return false
-	}
-	name := strings.TrimSuffix(s, ".")
-	if name == "" {
-		return false
-	}
-	for label := range strings.SplitSeq(name, ".") {
-		if label == "" || len(label) > 63 {
-			return false
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // canonicalAddr returns a form of a listen address in which equal addresses

@@ -93,3 +93,20 @@ func TestQuote(t *testing.T) {
 		}
 	}
 }
+
+func TestValidHost(t *testing.T) {
+	for _, tt := range []struct {
+		host string
+		want bool
+	}{
+		{"localhost", true}, {"gopher.example.org", true}, {"gopher.example.org.", true},
+		{"my_host-1", true}, {"127.0.0.1", true}, {"::1", true}, {"fe80::1%eth0", true},
+		{"", false}, {".", false}, {"a..b", false}, {"a b", false}, {"a\tb", false},
+		{"[::1]", false}, {"café.example", false}, {strings.Repeat("a", 64) + ".org", false},
+		{strings.Repeat("a.", 127) + "ab", false},
+	} {
+		if got := ValidHost(tt.host); got != tt.want {
+			t.Errorf("ValidHost(%q) = %v, want %v", tt.host, got, tt.want)
+		}
+	}
+}

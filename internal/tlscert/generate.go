@@ -15,6 +15,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"gopherd/internal/gopher"
 )
 
 // Limits and defaults of Generate.
@@ -69,11 +71,15 @@ func Generate(o Options) (certPEM, keyPEM []byte, err error) {
 		BasicConstraintsValid: true,
 	}
 	for _, h := range o.Hosts {
-		if a, err := netip.ParseAddr(h); err == nil && a.Zone() == "" {
+		if a, err := netip.ParseAddr(h); err == nil {
+			if a.Zone() != "" {
+				return nil, nil, fmt.Errorf("invalid host %q: a certificate cannot name an IPv6 zone", h)
+			}
 			tmpl.IPAddresses = append(tmpl.IPAddresses, net.IP(a.AsSlice()))
 			continue
 		}
-		if !validDNSName(h) {
+		// A wildcard may lead: "*.example.org".
+		if !gopher.ValidHost(strings.TrimPrefix(h, "*.")) {
 			return nil, nil, fmt.Errorf("invalid host %q: want a DNS name (\"*.\" allowed first) or an IP address", h)
 		}
 		tmpl.DNSNames = append(tmpl.DNSNames, strings.TrimSuffix(h, "."))
@@ -99,28 +105,6 @@ func Generate(o Options) (certPEM, keyPEM []byte, err error) {
 	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 	return certPEM, keyPEM, nil
-}
-
-// validDNSName accepts dot-separated labels of ASCII letters, digits, '-'
-// and '_' (at most 63 bytes each, 253 in all), with an optional "*." first
-// and an optional final dot.
-func validDNSName(s string) bool {
-	name := strings.TrimPrefix(strings.TrimSuffix(s, "."), "*.")
-	if name == "" || len(name) > 253 {
-		return false
-	}
-	for label := range strings.SplitSeq(name, ".") {
-		if label == "" || len(label) > 63 {
-			return false
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // WriteFiles writes certPEM to certFile (mode 0644) and keyPEM to keyFile

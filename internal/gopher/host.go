@@ -1,0 +1,36 @@
+package gopher
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// ValidHost reports whether s can stand in a menu item's host field and be
+// connected to by a client: an IP address (IPv6 with an optional zone) or a
+// DNS-style name of dot-separated labels of ASCII letters, digits, '-' and
+// '_' (at most 63 bytes each, 253 in all, an optional final dot).
+// International names are written in punycode.
+func ValidHost(s string) bool {
+	if _, err := netip.ParseAddr(s); err == nil {
+		return true
+	}
+	if len(s) > 253 {
+		return false
+	}
+	name := strings.TrimSuffix(s, ".")
+	if name == "" {
+		return false
+	}
+	for label := range strings.SplitSeq(name, ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
