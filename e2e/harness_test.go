@@ -13,10 +13,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"gopherd/internal/testutil"
 )
 
 // gopherdBin is the binary built once by TestMain.
@@ -47,24 +48,6 @@ func runMain(m *testing.M) int {
 	return m.Run()
 }
 
-// syncBuffer collects a process's output while tests read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // daemon is a gopherd process started by a test.
 type daemon struct {
 	t    *testing.T
@@ -74,17 +57,6 @@ type daemon struct {
 	log  *syncBuffer
 	done chan struct{}
 	err  error
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // writeConfig writes cfg as JSON into a temp file and returns its path.
@@ -266,26 +238,20 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
-// checkGolden compares got with testdata/name; -update rewrites it.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s mismatch:\n got: %q\nwant: %q", name, got, want)
-	}
-}
-
 // startIn starts gopherd with args in working directory dir.
 func startIn(t *testing.T, dir, addr string, args ...string) *daemon {
 	t.Helper()
 	return startDir(t, dir, addr, args...)
 }
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) int { return testutil.FreePort(t) }
+
+// checkGolden compares got with testdata/name; -update rewrites it.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	testutil.CheckGolden(t, filepath.Join("testdata", name), got, *update)
+}
+
+// syncBuffer collects a process's output while tests read it.
+type syncBuffer = testutil.SyncBuffer

@@ -21,6 +21,8 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"gopherd/internal/gopher"
+
+	"gopherd/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -106,23 +108,6 @@ func symlink(t *testing.T, target, link string) {
 
 func errorBytes(kind gopher.ErrorKind, sel string) string {
 	return string(gopher.ErrorResponse(kind, sel, testHost, testPort))
-}
-
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file: %v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s:\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
 }
 
 // spacecookieTree rebuilds spacecookie's integration-test document root.
@@ -699,4 +684,9 @@ func TestConcurrentRequests(t *testing.T) {
 	if h.cache.len() != 1 {
 		t.Errorf("cache holds %d listings, want 1", h.cache.len())
 	}
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	testutil.CheckGolden(t, filepath.Join("testdata", name), got, *update)
 }
