@@ -55,7 +55,7 @@ Flags:
 }
 
 // runCert is `gopherd cert`.
-func (m *Main) runCert(args []string) int {
+func runCert(m streams, args []string) int {
 	var o certOptions
 	fs := newCertFlagSet(&o, m.Stderr)
 	if err := fs.Parse(args); err != nil {

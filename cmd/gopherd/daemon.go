@@ -6,29 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
-	"time"
 
 	"go.uber.org/zap"
 
 	"gopherd/internal/config"
-	"gopherd/internal/fs"
 	"gopherd/internal/server"
 	"gopherd/internal/tlscert"
 )
 
-// shutdownGrace is how long transfers in flight may continue after SIGTERM
-// or SIGINT. It stays below systemd's default TimeoutStopSec (90 s) so the
-// daemon, not the service manager, decides what gets cut. A second signal
-// cuts at once.
-const shutdownGrace = 30 * time.Second
-
-// daemon is one running gopherd process: its listeners, server and the
-// configuration it was started with.
+// daemon is one running gopherd: its listeners, server and the
+// configuration it runs with.
 type daemon struct {
 	opts    *options
 	cfg     *config.Config
@@ -37,10 +26,11 @@ type daemon struct {
 	version string
 
 	listeners []net.Listener
-	modes     []server.TLSMode // of each listener, fixed until restart
-	activated bool             // listeners came from systemd socket activation
+	lopts     []server.ListenerOptions // of each listener, fixed until restart
+	activated bool                     // listeners came from systemd socket activation
 	srv       *server.Server
 	notify    notifier
+	stopWD    context.CancelFunc // ends the watchdog pings
 
 	// certs holds the TLS certificate, swapped on reload; tlsConf serves
 	// from it and is the same for the whole life of the process.
@@ -48,41 +38,45 @@ type daemon struct {
 	tlsConf *tls.Config
 }
 
-func (d *daemon) run() int {
+// start inherits or binds the listeners, opens the root, drops privileges
+// and starts serving; a listener that fails later is reported on failed.
+// On error nothing is left open.
+func (d *daemon) start(failed chan<- error) error {
 	d.notify = notifier{logger: d.logger}
 	lns, err := inheritedListeners()
 	if err != nil {
-		d.logger.Error("socket activation", zap.Error(err))
-		return exitFailure
+		return fmt.Errorf("socket activation: %w", err)
 	}
 	if lns != nil {
 		d.activated = true
-		d.logger.Info("socket activation: serving the inherited sockets, \"listen\" from the config is ignored",
+		d.logger.Info("socket activation: serving the inherited sockets instead of \"listen\"; a listen entry with a socket's port lends it its tls mode",
 			zap.Strings("sockets", listenerAddrs(lns)))
 	} else if lns, err = listenAll(d.cfg.Listen); err != nil {
-		d.logger.Error("cannot listen", zap.Error(err))
-		return exitFailure
+		return err
 	}
 	d.listeners = lns
-	d.modes = listenerModes(d.cfg.Listen, lns, d.activated)
+	d.lopts = listenerOptions(d.cfg.Listen, lns, d.activated)
 
 	settings, err := d.settings(d.cfg)
 	if err != nil {
-		d.logger.Error("cannot serve root", zap.Error(err))
 		closeAll(lns)
-		return exitFailure
+		return fmt.Errorf("cannot serve root: %w", err)
 	}
 	// The root is open and the sockets are bound: nothing needs root any more.
 	if err := dropPrivileges(d.cfg.User, d.logger); err != nil {
-		d.logger.Error("cannot drop privileges", zap.Error(err))
 		closeAll(lns)
-		return exitFailure
+		return fmt.Errorf("cannot drop privileges: %w", err)
 	}
 	d.srv = server.New(d.logger, settings)
-
-	serveErr := make(chan error, len(lns))
 	for i, ln := range lns {
-		go func() { serveErr <- d.srv.ServeTLSMode(ln, d.modes[i]) }()
+		go func() {
+			if err := d.srv.Serve(ln, d.lopts[i]); err != nil && !errors.Is(err, server.ErrServerClosed) {
+				select {
+				case failed <- fmt.Errorf("listener %s failed: %w", ln.Addr(), err):
+				default:
+				}
+			}
+		}()
 	}
 	if settings.TLS != nil {
 		d.logCertificate("TLS enabled")
@@ -93,45 +87,25 @@ func (d *daemon) run() int {
 		zap.Strings("listen", listenerAddrs(lns)),
 		zap.String("hostname", settings.Hostname),
 		zap.Int("port", settings.Port))
-	d.notify.ready(fmt.Sprintf("Serving %s on %s", d.cfg.Root, strings.Join(listenerAddrs(lns), ", ")))
+	d.notify.ready(d.status())
 	wdCtx, stopWatchdog := context.WithCancel(context.Background())
-	defer stopWatchdog()
+	d.stopWD = stopWatchdog
 	go d.notify.watchdog(wdCtx)
+	return nil
+}
 
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
-	for {
-		select {
-		case sig := <-sigs:
-			if sig == syscall.SIGHUP {
-				d.reload()
-				continue
-			}
-			return d.shutdown(sig, sigs)
-		case err := <-serveErr:
-			if errors.Is(err, server.ErrServerClosed) {
-				continue
-			}
-			d.logger.Error("listener failed", zap.Error(err))
-			ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-			_ = d.srv.Shutdown(ctx)
-			cancel()
-			return exitFailure
-		}
-	}
+// status is the one-line state systemctl status shows.
+func (d *daemon) status() string {
+	return fmt.Sprintf("Serving %s on %s", d.cfg.Root, strings.Join(listenerAddrs(d.listeners), ", "))
 }
 
 // settings builds the server settings, including a fresh content handler,
 // for configuration c.
 func (d *daemon) settings(c *config.Config) (server.Settings, error) {
 	port := menuPort(c, d.listeners)
-	h, err := fs.New(fs.Options{
-		Root: c.Root, Hostname: c.Hostname, Port: port,
-		Version: d.version, TLSPort: d.tlsPort(c, port), Logger: d.logger,
-	})
+	h, err := d.site(c, port)
 	if err != nil {
-		return server.Settings{}, fmt.Errorf("root %s: %w", c.Root, err)
+		return server.Settings{}, err
 	}
 	var tlsConf *tls.Config
 	if c.TLS.Enabled() {
@@ -164,8 +138,8 @@ func (d *daemon) tlsPort(c *config.Config, port int) int {
 	if !c.TLS.Enabled() {
 		return 0
 	}
-	for i, m := range d.modes {
-		if m == server.TLSOff {
+	for i, o := range d.lopts {
+		if o.TLS == server.TLSOff {
 			continue
 		}
 		if i == 0 {
@@ -201,7 +175,7 @@ func menuPort(c *config.Config, lns []net.Listener) int {
 // once they are done.
 func (d *daemon) reload() {
 	d.notify.reloading()
-	defer func() { d.notify.ready("Serving " + d.cfg.Root) }()
+	defer func() { d.notify.ready(d.status()) }()
 	d.logger.Info("reloading configuration", zap.String("config", d.opts.configFile))
 	cfg, err := loadConfig(d.opts)
 	if err == nil {
@@ -212,8 +186,8 @@ func (d *daemon) reload() {
 		return
 	}
 	if !cfg.TLS.Enabled() {
-		for i, m := range d.modes {
-			if m == server.TLSOnly {
+		for i, o := range d.lopts {
+			if o.TLS == server.TLSOnly {
 				d.logger.Error("reload failed, keeping the running configuration",
 					zap.String("error", fmt.Sprintf("listener %s serves TLS only and needs a certificate until restart", d.listeners[i].Addr())))
 				return
@@ -288,11 +262,11 @@ func certNames(c *tls.Certificate) []string {
 	return names
 }
 
-// listenerModes gives each listener its TLS mode from the configuration:
+// listenerOptions gives each listener its options from the configuration:
 // by position for the configured listeners; for sockets inherited from
-// systemd, the mode of the listen entry with the same port, else auto.
-func listenerModes(ls []config.Listen, lns []net.Listener, activated bool) []server.TLSMode {
-	modes := make([]server.TLSMode, len(lns))
+// systemd, those of the listen entry with the same port, else the defaults.
+func listenerOptions(ls []config.Listen, lns []net.Listener, activated bool) []server.ListenerOptions {
+	opts := make([]server.ListenerOptions, len(lns))
 	for i, ln := range lns {
 		var l config.Listen
 		switch {
@@ -310,9 +284,9 @@ func listenerModes(ls []config.Listen, lns []net.Listener, activated bool) []ser
 				}
 			}
 		}
-		modes[i] = serverTLSMode(l.TLS)
+		opts[i] = server.ListenerOptions{TLS: serverTLSMode(l.TLS)}
 	}
-	return modes
+	return opts
 }
 
 func serverTLSMode(m config.TLSMode) server.TLSMode {
@@ -325,25 +299,23 @@ func serverTLSMode(m config.TLSMode) server.TLSMode {
 	return server.TLSAuto
 }
 
-func (d *daemon) shutdown(sig os.Signal, sigs <-chan os.Signal) int {
+// stopping tells the service manager and the log that a shutdown begins.
+func (d *daemon) stopping(why string) {
 	d.notify.stopping()
 	d.logger.Info("shutting down: finishing transfers in flight",
-		zap.String("signal", sig.String()), zap.Duration("grace", shutdownGrace))
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	go func() {
-		select {
-		case s := <-sigs:
-			d.logger.Warn("second signal: closing connections now", zap.String("signal", s.String()))
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	if err := d.srv.Shutdown(ctx); err != nil {
+		zap.String("signal", why), zap.Duration("grace", shutdownGrace))
+}
+
+// shutdown stops serving: see server.Shutdown.
+func (d *daemon) shutdown(ctx context.Context) error {
+	d.stopWD()
+	err := d.srv.Shutdown(ctx)
+	if err != nil {
 		d.logger.Warn("shutdown cut transfers short", zap.Error(err))
 	}
 	d.logger.Info("stopped")
-	return exitOK
+	_ = d.logger.Sync()
+	return err
 }
 
 // listenAll binds every configured listener; on any failure it closes the
@@ -354,7 +326,7 @@ func listenAll(ls []config.Listen) ([]net.Listener, error) {
 		ln, err := net.Listen("tcp", l.String())
 		if err != nil {
 			closeAll(lns)
-			return nil, fmt.Errorf("listen %s: %w", l.String(), err)
+			return nil, fmt.Errorf("cannot listen: %w", err)
 		}
 		lns = append(lns, ln)
 	}

@@ -27,7 +27,7 @@ func TestListenerModes(t *testing.T) {
 		{Addr: "127.0.0.1", Port: port(1), TLS: config.TLSOff},
 		{Addr: "127.0.0.1", Port: port(2)},
 	}
-	got := listenerModes(ls, lns, false)
+	got := modes(listenerOptions(ls, lns, false))
 	if want := []server.TLSMode{server.TLSOnly, server.TLSOff, server.TLSAuto}; !slices.Equal(got, want) {
 		t.Errorf("configured: %v, want %v", got, want)
 	}
@@ -37,8 +37,16 @@ func TestListenerModes(t *testing.T) {
 		{Addr: "::", Port: port(2), TLS: config.TLSOff},
 		{Addr: "::", Port: port(0), TLS: config.TLSOnly},
 	}
-	got = listenerModes(ls, lns, true)
+	got = modes(listenerOptions(ls, lns, true))
 	if want := []server.TLSMode{server.TLSOnly, server.TLSAuto, server.TLSOff}; !slices.Equal(got, want) {
 		t.Errorf("activated: %v, want %v", got, want)
 	}
+}
+
+func modes(opts []server.ListenerOptions) []server.TLSMode {
+	out := make([]server.TLSMode, len(opts))
+	for i, o := range opts {
+		out[i] = o.TLS
+	}
+	return out
 }

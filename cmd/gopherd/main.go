@@ -3,19 +3,150 @@
 // Usage:
 //
 //	gopherd [flags] [CONFIG]
+//	gopherd cert --host NAME [flags]
 //
 // Without CONFIG it serves the current directory on 127.0.0.1:7070. See
 // gopherd(8) and gopherd.json(5).
+//
+// The program is the type Main (ParseFlags, Run, Reload, Shutdown, Close),
+// so that tests start it in-process exactly as main does; main itself only
+// owns the process: its signals, its streams and its exit code.
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 )
 
 // version is set by the Makefile with -ldflags "-X main.version=...".
 var version = "dev"
 
+// shutdownGrace is how long transfers in flight may continue after SIGTERM
+// or SIGINT. It stays below systemd's default TimeoutStopSec (90 s) so the
+// daemon, not the service manager, decides what gets cut. A second signal
+// cuts at once.
+const shutdownGrace = 30 * time.Second
+
 func main() {
-	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, Version: version}
-	os.Exit(m.Run(os.Args[1:]))
+	// Signal handling comes before anything that takes time: SIGHUP's
+	// default action is to end the process, so a reload requested while
+	// gopherd starts (systemd may send one at any moment) would kill it.
+	// Queued here, it is applied once serving has begun.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
+	os.Exit(run(os.Args[1:], streams{Stdout: os.Stdout, Stderr: os.Stderr}, sigs))
 }
+
+// streams are a program's standard output and error.
+type streams struct {
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// run is the whole program: a subcommand, a check, or the daemon until a
+// signal stops it. It returns the exit code.
+func run(args []string, s streams, sigs <-chan os.Signal) int {
+	if len(args) > 0 {
+		if cmd := subcommand(args[0]); cmd != nil {
+			return cmd(s, args[1:])
+		}
+	}
+	m := &Main{Stdout: s.Stdout, Stderr: s.Stderr, Version: version}
+	if err := m.ParseFlags(args); err != nil {
+		return report(s.Stderr, err)
+	}
+	if m.CheckOnly() {
+		return report(s.Stderr, m.Check())
+	}
+	if err := m.Run(context.Background()); err != nil {
+		return report(s.Stderr, err)
+	}
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				m.Reload()
+				continue
+			}
+			return stop(m, sig, sigs)
+		case err := <-m.Failed():
+			// Whatever log says, the reason to exit reaches stderr.
+			fmt.Fprintf(s.Stderr, "gopherd: %v\n", err)
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			_ = m.Shutdown(ctx)
+			cancel()
+			return exitFailure
+		}
+	}
+}
+
+// stop shuts the daemon down gracefully after sig; a second signal cuts
+// the transfers still in flight at once.
+func stop(m *Main, sig os.Signal, sigs <-chan os.Signal) int {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	m.Stopping(sig)
+	go func() {
+		select {
+		case s := <-sigs:
+			m.CutNow(s)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	_ = m.Shutdown(ctx)
+	return exitOK
+}
+
+// subcommand returns the program for gopherd NAME, or nil.
+func subcommand(name string) func(streams, []string) int {
+	switch name {
+	case "cert":
+		return runCert
+	}
+	return nil
+}
+
+// report prints err (when it says anything) to stderr and returns the
+// exit code it stands for. Errors reach stderr whatever the log settings
+// are: with logging off, a daemon that cannot start would otherwise exit
+// without a word.
+func report(stderr io.Writer, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "gopherd: %v\n", err)
+	return exitFailure
+}
+
+// exitError is an error with the exit code it calls for. A nil err means
+// the message was printed already (usage text, --help).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError is a bad command line or configuration: exit 2.
+func usageError(err error) error { return &exitError{code: exitUsage, err: err} }

@@ -1,96 +1,208 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"os"
+	"sync"
+
+	"go.uber.org/zap"
 
 	"gopherd/internal/config"
 	"gopherd/internal/tlscert"
 )
 
-// Main is the gopherd program with its standard streams passed in, so
-// end-to-end tests can drive the same code path as the binary.
+// Main is the gopherd daemon as a value: ParseFlags reads the command line
+// and the configuration, Run binds (or inherits) the listeners and starts
+// serving, Reload applies a changed configuration, and Shutdown or Close
+// stop it. main drives it from the process's signals; tests drive the very
+// same code in-process (see MustRunMain in the tests).
 type Main struct {
 	Stdout  io.Writer
 	Stderr  io.Writer
 	Version string
+
+	opts      options
+	cfg       *config.Config
+	cert      *tls.Certificate
+	certWarns []string
+
+	mu     sync.Mutex // guards d against Reload racing Shutdown
+	d      *daemon
+	failed chan error
 }
 
-// Run runs gopherd with the command-line arguments args (without the program
-// name) and returns the process exit code.
-func (m *Main) Run(args []string) int {
-	if len(args) > 0 && args[0] == "cert" {
-		return m.runCert(args[1:])
-	}
-	var o options
-	fs := newFlagSet(&o, m.Stderr)
+// ParseFlags parses the command line (without the program name), then
+// loads and checks the configuration it names and the TLS certificate the
+// configuration names. Errors are usage or configuration errors (exit
+// code 2); --help and --version print and return an error with exit code 0.
+func (m *Main) ParseFlags(args []string) error {
+	fs := newFlagSet(&m.opts, m.Stderr)
 	if err := fs.Parse(args); err != nil {
-		fmt.Fprintf(m.Stderr, "gopherd: %v\n", err)
-		printUsage(fs, m.Stderr)
-		return exitUsage
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "gopherd: %v\n", err)
+		printUsage(fs, &b)
+		return usageError(errors.New(string(bytes.TrimSuffix(b.Bytes(), []byte("\n")))))
 	}
 	switch {
-	case o.help:
+	case m.opts.help:
 		printUsage(fs, m.Stdout)
-		return exitOK
-	case o.version:
+		return &exitError{code: exitOK}
+	case m.opts.version:
 		fmt.Fprintf(m.Stdout, "gopherd %s\n", m.Version)
-		return exitOK
+		return &exitError{code: exitOK}
 	case fs.NArg() > 1:
-		fmt.Fprintf(m.Stderr, "gopherd: at most one config file, got %d arguments\n", fs.NArg())
-		printUsage(fs, m.Stderr)
-		return exitUsage
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "gopherd: at most one config file, got %d arguments\n", fs.NArg())
+		printUsage(fs, &b)
+		return usageError(errors.New(string(bytes.TrimSuffix(b.Bytes(), []byte("\n")))))
 	}
-	o.configFile = fs.Arg(0)
-
-	cfg, err := loadConfig(&o)
+	m.opts.configFile = fs.Arg(0)
+	cfg, err := loadConfig(&m.opts)
 	if err == nil {
 		err = cfg.Validate()
 	}
 	if err != nil {
-		fmt.Fprintf(m.Stderr, "%v\n", err)
-		return exitUsage
+		return usageError(err)
 	}
 	// The certificate is read now, before privileges are dropped, and a
 	// broken one is a configuration error like any other.
-	cert, certWarnings, err := loadCertificate(cfg)
+	cert, warns, err := loadCertificate(cfg)
 	if err != nil {
-		fmt.Fprintf(m.Stderr, "%v\n", err)
-		return exitUsage
+		return usageError(err)
 	}
-	if o.check {
-		for _, w := range cfg.Warnings {
-			fmt.Fprintf(m.Stderr, "warning: %s\n", w)
-		}
-		for _, w := range certWarnings {
-			fmt.Fprintf(m.Stderr, "warning: %s\n", w)
-		}
-		src := cfg.Source
-		if src == "" {
-			src = "built-in defaults"
-		}
-		fmt.Fprintf(m.Stdout, "%s: configuration OK, serving %s\n", src, cfg.Root)
-		return exitOK
-	}
+	m.cfg, m.cert, m.certWarns = cfg, cert, warns
+	return nil
+}
 
-	logger, level, err := newLogger(cfg.Log, m.Stderr)
-	if err != nil {
-		fmt.Fprintf(m.Stderr, "gopherd: %v\n", err)
-		return exitUsage
+// CheckOnly reports whether the command line asked for --check.
+func (m *Main) CheckOnly() bool { return m.opts.check }
+
+// Check prints the configuration's warnings and a one-line verdict, for
+// --check. ParseFlags has done the checking.
+func (m *Main) Check() error {
+	for _, w := range m.cfg.Warnings {
+		fmt.Fprintf(m.Stderr, "warning: %s\n", w)
 	}
-	defer func() { _ = logger.Sync() }()
-	for _, w := range cfg.Warnings {
+	for _, w := range m.certWarns {
+		fmt.Fprintf(m.Stderr, "warning: %s\n", w)
+	}
+	src := m.cfg.Source
+	if src == "" {
+		src = "built-in defaults"
+	}
+	fmt.Fprintf(m.Stdout, "%s: configuration OK, serving %s\n", src, m.cfg.Root)
+	return nil
+}
+
+// Run starts the daemon: the logger, the listeners (inherited from systemd
+// or bound), the served root, the privilege drop, then serving. It returns
+// once every listener is serving; Failed reports a listener that fails
+// later. ctx bounds the start-up only.
+func (m *Main) Run(ctx context.Context) error {
+	if m.cfg == nil {
+		return usageError(errors.New("gopherd: Run before ParseFlags"))
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("starting: %w", err)
+	}
+	logger, level, err := newLogger(m.cfg.Log, m.Stderr)
+	if err != nil {
+		return usageError(fmt.Errorf("gopherd: %w", err))
+	}
+	for _, w := range m.cfg.Warnings {
 		logger.Warn("config: " + w.String())
 	}
-	for _, w := range certWarnings {
+	for _, w := range m.certWarns {
 		logger.Warn(w)
 	}
-	d := &daemon{opts: &o, cfg: cfg, logger: logger, level: level, version: m.Version}
-	if cert != nil {
-		d.certs.Store(cert)
+	d := &daemon{opts: &m.opts, cfg: m.cfg, logger: logger, level: level, version: m.Version}
+	if m.cert != nil {
+		d.certs.Store(m.cert)
 	}
-	return d.run()
+	m.failed = make(chan error, 1)
+	if err := d.start(m.failed); err != nil {
+		_ = logger.Sync()
+		return err
+	}
+	m.mu.Lock()
+	m.d = d
+	m.mu.Unlock()
+	return nil
+}
+
+// Addrs returns the addresses the daemon listens on, in listener order.
+func (m *Main) Addrs() []net.Addr {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.d == nil {
+		return nil
+	}
+	out := make([]net.Addr, len(m.d.listeners))
+	for i, ln := range m.d.listeners {
+		out[i] = ln.Addr()
+	}
+	return out
+}
+
+// Failed delivers the error of a listener that stopped serving: the
+// daemon should then shut down.
+func (m *Main) Failed() <-chan error { return m.failed }
+
+// Reload re-reads the configuration and the certificate and applies them;
+// on any error the running configuration stays (see daemon.reload).
+func (m *Main) Reload() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.d != nil {
+		m.d.reload()
+	}
+}
+
+// Stopping tells the service manager and the log that a shutdown begins
+// because of sig.
+func (m *Main) Stopping(sig os.Signal) {
+	if d := m.daemon(); d != nil {
+		d.stopping(sig.String())
+	}
+}
+
+// CutNow logs that a second signal cuts the transfers in flight.
+func (m *Main) CutNow(sig os.Signal) {
+	if d := m.daemon(); d != nil {
+		d.logger.Warn("second signal: closing connections now", zap.String("signal", sig.String()))
+	}
+}
+
+// Shutdown stops the listeners and waits for the transfers in flight, until
+// ctx ends; then it cuts them (see server.Shutdown).
+func (m *Main) Shutdown(ctx context.Context) error {
+	d := m.daemon()
+	if d == nil {
+		return nil
+	}
+	return d.shutdown(ctx)
+}
+
+// Close stops the daemon at once, cutting transfers in flight.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := m.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+func (m *Main) daemon() *daemon {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.d
 }
 
 // loadCertificate loads the certificate and key of cfg's tls section, or

@@ -35,14 +35,14 @@ func benchTree(b *testing.B, n int) string {
 func BenchmarkListDir(b *testing.B) {
 	for _, n := range []int{100, 1000, 10000} {
 		root := benchTree(b, n)
-		h, err := New(Options{Root: root, Hostname: "h", Port: 70})
+		h, err := New(Options{Root: root})
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				m, err := h.listDir(context.Background(), ".")
+				m, err := h.listDir(context.Background(), ".", "localhost", 70)
 				if err != nil || len(m) != n {
 					b.Fatalf("%d items, %v", len(m), err)
 				}
@@ -71,7 +71,7 @@ func BenchmarkServeCached(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	h, err := New(Options{Root: root, Hostname: "h", Port: 70})
+	h, err := New(Options{Root: root})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func BenchmarkServeCached(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				var w discard
-				h.ServeGopher(context.Background(), &w, &gopher.Request{Selector: sel})
+				h.ServeGopher(context.Background(), &w, &gopher.Request{Selector: sel, Host: "h", Port: 70})
 				if w.n == 0 {
 					b.Fatal("empty response")
 				}

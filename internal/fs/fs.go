@@ -50,16 +50,6 @@ const maxLogPath = 1024
 type Options struct {
 	// Root is the directory to serve.
 	Root string
-	// Hostname is written into menus and error items.
-	Hostname string
-	// Port is the port written into menus and error items (the public
-	// port, which may differ from the bound one).
-	Port int
-	// Version is the server version announced in the generated caps.txt.
-	Version string
-	// TLSPort is announced as ServerTLSPort in the generated caps.txt; 0
-	// when TLS is off.
-	TLSPort int
 	// Logger receives warnings (unlistable names, symlinks leaving the
 	// root) and unexpected errors, each with the path concerned. nil means
 	// no logging.
@@ -67,16 +57,13 @@ type Options struct {
 }
 
 // Handler serves the files under one root directory. It implements
-// gopher.Handler and is safe for concurrent use.
+// gopher.Handler and is safe for concurrent use. Menus and error items name
+// the request's Host and Port.
 type Handler struct {
-	root    *os.Root
-	host    string
-	port    int
-	version string
-	tlsPort int
-	log     *zap.Logger
-	cache   *listingCache
-	now     func() time.Time
+	root  *os.Root
+	log   *zap.Logger
+	cache *listingCache
+	now   func() time.Time
 	// errEscape is the error os.Root wraps when a path would leave the
 	// root. The os package does not export it, so New provokes it once and
 	// keeps it for errors.Is instead of matching its text.
@@ -109,14 +96,10 @@ func New(o Options) (*Handler, error) {
 		log = zap.NewNop()
 	}
 	h := &Handler{
-		root:    root,
-		host:    o.Hostname,
-		port:    o.Port,
-		version: o.Version,
-		tlsPort: o.TLSPort,
-		log:     log,
-		cache:   newListingCache(cacheMaxEntries, cacheMaxBytes),
-		now:     time.Now,
+		root:  root,
+		log:   log,
+		cache: newListingCache(cacheMaxEntries, cacheMaxBytes),
+		now:   time.Now,
 	}
 	if _, err := root.Lstat(".."); err != nil {
 		var pe *iofs.PathError
@@ -140,14 +123,6 @@ func (h *Handler) Close() error {
 // item. A search string or Gopher+ marker is ignored: the selector is served
 // as a plain request.
 func (h *Handler) ServeGopher(ctx context.Context, w gopher.ResponseWriter, r *gopher.Request) {
-	if target, ok := urlTarget(r.Selector); ok {
-		h.serveURL(w, r, target)
-		return
-	}
-	if isCaps(r.Selector) {
-		h.serveCaps(w, r)
-		return
-	}
 	p, ok := resolve(r.Selector)
 	if !ok {
 		h.writeError(w, r, gopher.NotAllowed)
@@ -166,6 +141,18 @@ func (h *Handler) ServeGopher(ctx context.Context, w gopher.ResponseWriter, r *g
 	default:
 		h.writeError(w, r, gopher.NotAllowed)
 	}
+}
+
+// IsFile reports whether sel names a regular file that ServeGopher would
+// serve (by the same rules, resolved in the same root), so that generated
+// documents such as caps.txt can give way to a real file.
+func (h *Handler) IsFile(sel string) bool {
+	p, ok := resolve(sel)
+	if !ok {
+		return false
+	}
+	fi, err := h.root.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // resolve turns a selector into a path relative to the root ("." for the
@@ -198,12 +185,12 @@ func allowedName(name string) bool {
 
 // serveDir writes the menu for directory p.
 func (h *Handler) serveDir(ctx context.Context, w gopher.ResponseWriter, r *gopher.Request, p string, fi os.FileInfo) {
-	body, err := h.dirMenu(ctx, p, fi)
+	body, err := h.dirMenu(ctx, r, p, fi)
 	if err != nil {
 		h.fail(w, r, p, err)
 		return
 	}
-	w.Served("menu")
+	gopher.Served(w, "menu")
 	if _, err := w.Write(body); err != nil {
 		h.clientGone(p, err)
 	}
@@ -228,7 +215,7 @@ func (h *Handler) serveFile(w gopher.ResponseWriter, r *gopher.Request, p string
 		h.fail(w, r, p, err)
 		return
 	}
-	w.Served("file")
+	gopher.Served(w, "file")
 	// f goes to io.Copy as the bare *os.File so that the server's
 	// ResponseWriter.ReadFrom can hand it to sendfile.
 	n, err := io.Copy(w, f)
@@ -306,7 +293,7 @@ func (h *Handler) fail(w gopher.ResponseWriter, r *gopher.Request, p string, err
 }
 
 func (h *Handler) writeError(w gopher.ResponseWriter, r *gopher.Request, kind gopher.ErrorKind) {
-	if err := gopher.WriteError(w, kind, r.Selector, h.host, h.port); err != nil {
+	if err := gopher.WriteError(w, r, kind); err != nil {
 		h.log.Debug("writing error response failed", zap.String("kind", kind.String()))
 	}
 }

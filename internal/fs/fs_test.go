@@ -51,7 +51,7 @@ func (r *recorder) lastServed() string {
 func newHandler(t *testing.T, root string) (*Handler, *observer.ObservedLogs) {
 	t.Helper()
 	core, logs := observer.New(zapcore.DebugLevel)
-	h, err := New(Options{Root: root, Hostname: testHost, Port: testPort, Logger: zap.New(core)})
+	h, err := New(Options{Root: root, Logger: zap.New(core)})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -64,6 +64,9 @@ func newHandler(t *testing.T, root string) (*Handler, *observer.ObservedLogs) {
 func serve(t *testing.T, h *Handler, req *gopher.Request) *recorder {
 	t.Helper()
 	rec := &recorder{}
+	if req.Host == "" {
+		req.Host, req.Port = testHost, testPort
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -384,7 +387,7 @@ func TestFIFORefused(t *testing.T) {
 		t.Fatal("openRegular blocks on a FIFO")
 	}
 	// The same for a directory listing: O_DIRECTORY refuses the FIFO.
-	if _, err := h.listDir(context.Background(), "fifo"); !errors.Is(err, syscall.ENOTDIR) {
+	if _, err := h.listDir(context.Background(), "fifo", testHost, testPort); !errors.Is(err, syscall.ENOTDIR) {
 		t.Errorf("listDir(fifo) = %v, want ENOTDIR", err)
 	}
 }
@@ -648,7 +651,7 @@ func TestCancelledListing(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	rec := &recorder{}
-	h.ServeGopher(ctx, rec, &gopher.Request{Selector: "/"})
+	h.ServeGopher(ctx, rec, &gopher.Request{Selector: "/", Host: testHost, Port: testPort})
 	if want := errorBytes(gopher.TimedOut, "/"); rec.String() != want {
 		t.Errorf("got %q, want %q", rec.String(), want)
 	}
@@ -667,7 +670,7 @@ func TestConcurrentRequests(t *testing.T) {
 		go func() {
 			for range 50 {
 				rec := &recorder{}
-				h.ServeGopher(context.Background(), rec, &gopher.Request{Selector: "/dir"})
+				h.ServeGopher(context.Background(), rec, &gopher.Request{Selector: "/dir", Host: testHost, Port: testPort})
 				if rec.String() != want {
 					errs <- rec.String()
 					return

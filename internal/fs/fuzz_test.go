@@ -62,7 +62,7 @@ func FuzzServe(f *testing.F) {
 	if err := os.Symlink("../secret.txt", filepath.Join(root, "out")); err != nil {
 		f.Fatal(err)
 	}
-	h, err := New(Options{Root: root, Hostname: "h", Port: 70})
+	h, err := New(Options{Root: root})
 	if err != nil {
 		f.Fatal(err)
 	}

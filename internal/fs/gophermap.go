@@ -43,11 +43,12 @@ func (h *Handler) findGophermap(dir string) (p string, fi os.FileInfo, ok bool) 
 // directory dir, from the cache when the file is unchanged. The cache key
 // is the map's own identity: a map edited in place changes its mtime and
 // ctime but not its directory's.
-func (h *Handler) renderedGophermap(dir, p string, fi os.FileInfo) ([]byte, error) {
+func (h *Handler) renderedGophermap(r *gopher.Request, dir, p string, fi os.FileInfo) ([]byte, error) {
+	key := mapCacheKey + cacheScope(r) + p
 	id, cacheable := dirIdentity(fi)
 	now := h.now()
 	if cacheable {
-		if body := h.cache.get(mapCacheKey+p, id, now); body != nil {
+		if body := h.cache.get(key, id, now); body != nil {
 			return body, nil
 		}
 	}
@@ -60,13 +61,13 @@ func (h *Handler) renderedGophermap(dir, p string, fi os.FileInfo) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	menu, warnings := gophermap.Render(data, gophermap.Context{Dir: "/" + dir, Host: h.host, Port: h.port})
+	menu, warnings := gophermap.Render(data, gophermap.Context{Dir: "/" + dir, Host: r.Host, Port: r.Port})
 	for _, w := range warnings {
 		h.log.Warn("gophermap: "+gopher.Quote(fmt.Sprintf("%s:%d: %s", p, w.Line, w.Msg), 2*maxLogPath), zap.String("path", gopher.Quote(p, maxLogPath)))
 	}
 	body := menu.Bytes()
 	if cacheable && now.Sub(fi.ModTime()) >= racyWindow {
-		h.cache.put(mapCacheKey+p, id, now, body)
+		h.cache.put(key, id, now, body)
 	}
 	return body, nil
 }

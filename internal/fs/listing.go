@@ -8,6 +8,7 @@ import (
 	iofs "io/fs"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopherd/internal/gopher"
@@ -21,29 +22,37 @@ import (
 // A cached listing proves there was no map when it was made, and creating
 // or removing a map changes the directory's identity, so a cache hit needs
 // no look-up of map files.
-func (h *Handler) dirMenu(ctx context.Context, dir string, fi os.FileInfo) ([]byte, error) {
+func (h *Handler) dirMenu(ctx context.Context, r *gopher.Request, dir string, fi os.FileInfo) ([]byte, error) {
+	key := cacheScope(r) + dir
 	if id, ok := dirIdentity(fi); ok {
-		if body := h.cache.get(dir, id, h.now()); body != nil {
+		if body := h.cache.get(key, id, h.now()); body != nil {
 			return body, nil
 		}
 	}
 	if p, mfi, ok := h.findGophermap(dir); ok {
-		return h.renderedGophermap(dir, p, mfi)
+		return h.renderedGophermap(r, dir, p, mfi)
 	}
-	return h.cachedListing(ctx, dir, fi)
+	return h.cachedListing(ctx, r, dir, fi)
+}
+
+// cacheScope keeps apart the menus of one directory written for different
+// host names or ports: menus carry them in every line.
+func cacheScope(r *gopher.Request) string {
+	return r.Host + "\x00" + strconv.Itoa(r.Port) + "\x00"
 }
 
 // cachedListing returns dir's automatic listing, from the cache when the
 // directory is unchanged since it was listed.
-func (h *Handler) cachedListing(ctx context.Context, dir string, fi os.FileInfo) ([]byte, error) {
+func (h *Handler) cachedListing(ctx context.Context, r *gopher.Request, dir string, fi os.FileInfo) ([]byte, error) {
+	key := cacheScope(r) + dir
 	id, cacheable := dirIdentity(fi)
 	now := h.now()
 	if cacheable {
-		if body := h.cache.get(dir, id, now); body != nil {
+		if body := h.cache.get(key, id, now); body != nil {
 			return body, nil
 		}
 	}
-	menu, err := h.listDir(ctx, dir)
+	menu, err := h.listDir(ctx, dir, r.Host, r.Port)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +60,7 @@ func (h *Handler) cachedListing(ctx context.Context, dir string, fi os.FileInfo)
 	// id was taken before reading the directory, so a change made while it
 	// was read makes the next request miss instead of serving a mix.
 	if cacheable && now.Sub(fi.ModTime()) >= racyWindow {
-		h.cache.put(dir, id, now, body)
+		h.cache.put(key, id, now, body)
 	}
 	return body, nil
 }
@@ -77,7 +86,7 @@ const ctxCheckEvery = 256
 // The cost per entry is constant: the entry type comes from the directory
 // itself (d_type), symlinks alone are stat'ed, and only files whose
 // extension is unknown are opened, to read their first 512 bytes.
-func (h *Handler) listDir(ctx context.Context, dir string) (gopher.Menu, error) {
+func (h *Handler) listDir(ctx context.Context, dir, host string, port int) (gopher.Menu, error) {
 	// O_DIRECTORY: if dir was swapped for a FIFO since the stat, the open
 	// fails instead of blocking.
 	f, err := h.root.OpenFile(dir, os.O_RDONLY|openDirectory, 0)
@@ -142,7 +151,7 @@ func (h *Handler) listDir(ctx context.Context, dir string) (gopher.Menu, error) 
 	slices.SortFunc(ents, compareEntries)
 	menu := make(gopher.Menu, len(ents))
 	for i, e := range ents {
-		menu[i] = gopher.Item{Type: e.typ, Display: e.name, Selector: prefix + e.name, Host: h.host, Port: h.port}
+		menu[i] = gopher.Item{Type: e.typ, Display: e.name, Selector: prefix + e.name, Host: host, Port: port}
 	}
 	return menu, nil
 }

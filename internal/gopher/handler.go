@@ -5,15 +5,14 @@ import (
 	"io"
 )
 
-// ResponseWriter is where a Handler writes its response. The server's
-// implementation also implements io.ReaderFrom, so io.Copy from an *os.File
-// reaches the kernel's sendfile; handlers must therefore not wrap it in a
-// buffered writer when streaming files.
+// ResponseWriter is where a Handler writes its response: an io.Writer plus
+// whichever of the optional interfaces below it chooses to implement
+// (Recorder, Aborter). The server's implementation implements both and
+// io.ReaderFrom, so io.Copy from an *os.File reaches the kernel's sendfile;
+// handlers must therefore not wrap it in a buffered writer when streaming
+// files. A test fake can be a bytes.Buffer.
 type ResponseWriter interface {
 	io.Writer
-	// Served records what the response is ("menu", "file", or an error
-	// kind's name) for the access log. The last call wins.
-	Served(what string)
 }
 
 // Handler answers one request. It must write a complete response (menus and
@@ -32,11 +31,26 @@ func (f HandlerFunc) ServeGopher(ctx context.Context, w ResponseWriter, r *Reque
 	f(ctx, w, r)
 }
 
-// WriteError writes a complete error response for kind and selector sel and
-// records it for the access log.
-func WriteError(w ResponseWriter, k ErrorKind, sel, host string, port int) error {
-	w.Served(k.String())
-	_, err := w.Write(ErrorResponse(k, sel, host, port))
+// Recorder is implemented by ResponseWriters that note what a response is
+// ("menu", "file", an error kind's name …) for the access log and the
+// metrics. The last call wins.
+type Recorder interface {
+	Served(what string)
+}
+
+// Served tells w what the response is, when w records it.
+func Served(w ResponseWriter, what string) {
+	if r, ok := w.(Recorder); ok {
+		r.Served(what)
+	}
+}
+
+// WriteError writes a complete error response of kind k for request r: the
+// item echoes a short, escaped prefix of r's selector and names r's host
+// and port. It records the kind for the access log.
+func WriteError(w ResponseWriter, r *Request, k ErrorKind) error {
+	Served(w, k.String())
+	_, err := w.Write(ErrorResponse(k, r.Selector, r.Host, r.Port))
 	return err
 }
 

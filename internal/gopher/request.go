@@ -2,12 +2,16 @@ package gopher
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 )
 
-// Request is one parsed Gopher request line.
+// Request is one Gopher request: the parsed request line, and the facts of
+// the connection it came on, which the server fills in. ParseRequest and
+// ReadRequest leave those zero.
 type Request struct {
 	// Selector is everything before the first TAB, as bytes.
 	Selector string
@@ -19,6 +23,19 @@ type Request struct {
 	// or "" for a plain RFC 1436 request. gopherd answers such requests as
 	// plain ones.
 	GopherPlus string
+
+	// RemoteAddr is the client's address: the peer of the connection, or
+	// the address a trusted proxy reported for it. IPv4-mapped IPv6
+	// addresses are unmapped. The zero value means unknown.
+	RemoteAddr netip.AddrPort
+	// TLS is the state of the TLS connection the request came over, nil
+	// for plain Gopher.
+	TLS *tls.ConnectionState
+	// Host and Port are what menus and error items written for this
+	// request name as this server: the public host name and port, which
+	// may differ from the socket's (NAT, a proxy, a virtual host).
+	Host string
+	Port int
 }
 
 // Errors returned by ParseRequest and ReadRequest.

@@ -40,25 +40,40 @@ const (
 	stateBusy                    // being told the server is busy
 )
 
-// conn is one accepted connection.
+// conn is one accepted connection. Its goroutine (run) takes it through
+// four stages: transport (who the client is, the per-address cap, TLS),
+// read (the request line, or an HTTP request), answer (the handler, or an
+// answer of the server's own), finish (the access log, then a graceful
+// close or a reset).
 type conn struct {
 	srv      *Server
-	rwc      net.Conn  // the accepted connection; closing it ends everything
-	mode     TLSMode   // the listener's
-	ip       string    // normalised client address, the per-IP limit's key
-	st       *Settings // the settings current when it was accepted
+	rwc      net.Conn        // the accepted connection; closing it ends everything
+	opts     ListenerOptions // the listener's
+	st       *Settings       // the settings current when it was accepted
 	accepted time.Time
-	counted  bool // holds a slot under the connection limits
 
-	// Set by open: where the request is read from and the response
-	// written to, and the TLS connection when the client speaks TLS.
-	r  io.Reader
-	w  net.Conn
-	tc *tls.Conn
+	// Set by the transport stage.
+	remote netip.AddrPort // the client's address; zero when unknown
+	ip     string         // its normalised form, the per-address cap's key
+	r      io.Reader      // where the request is read from
+	w      net.Conn       // where the response goes
+	tc     *tls.Conn      // the TLS connection when the client speaks TLS
 
 	// Guarded by srv.mu.
-	state connState
-	cut   bool // closed by Shutdown
+	counted    bool   // holds a slot under the global cap
+	ipCounted  bool   // holds a slot under the per-address cap
+	busyReason string // set when the connection is only told the server is busy
+	state      connState
+	cut        bool // closed by Shutdown
+}
+
+// incoming is what the read stage found: a request to hand to the handler,
+// an error the server answers itself, or an HTTP request.
+type incoming struct {
+	req        *gopher.Request
+	kind       gopher.ErrorKind // non-zero: answer with this error item
+	httpMethod string           // non-empty: answer with the HTML page
+	rec        *recorder        // the bytes read, for the HTTP header's rest
 }
 
 func (c *conn) logIP() string {
@@ -77,23 +92,9 @@ func (c *conn) scrub(s string) string {
 	return s
 }
 
-// rejectBusy tells the client the server is busy, briefly and within a
-// short deadline, then closes.
-func (c *conn) rejectBusy() {
+// run is the connection's goroutine.
+func (c *conn) run() {
 	defer c.srv.release(c)
-	defer func() { _ = c.rwc.Close() }()
-	_ = c.rwc.SetDeadline(time.Now().Add(busyTimeout))
-	if _, err := c.rwc.Write(gopher.ErrorResponse(gopher.Busy, "", c.st.Hostname, c.st.Port)); err == nil {
-		c.drain()
-	}
-}
-
-// serve runs the lifecycle of one counted connection: read the request
-// within its size and time limits, answer it, log it, close gracefully.
-func (c *conn) serve() {
-	defer c.srv.release(c)
-	ctx, cancel := context.WithCancel(c.srv.baseCtx)
-	defer cancel()
 	defer func() {
 		// The handler's panics are caught in handle; one here is the
 		// server's own bug, and still must not take the process down.
@@ -103,76 +104,147 @@ func (c *conn) serve() {
 			_ = c.rwc.Close()
 		}
 	}()
-
-	lim := c.st.Limits
+	if c.state == stateBusy {
+		c.rejectBusy()
+		return
+	}
 	// One deadline for everything before the request is in: the look at
 	// the first byte, a TLS handshake (which writes as well as reads) and
 	// the whole request line. A client dripping a byte at a time cannot
 	// extend it.
-	_ = c.rwc.SetDeadline(c.accepted.Add(lim.RequestTimeout))
-	if !c.open() {
+	_ = c.rwc.SetDeadline(c.accepted.Add(c.st.Limits.RequestTimeout))
+	if !c.transport() {
 		return
 	}
-	var rec *recorder
-	r := c.r
-	if c.st.HTTPPage {
-		// ReadRequest reads at most RequestBytes+1 bytes.
-		rec = &recorder{r: c.r, max: lim.RequestBytes + 1}
-		r = rec
+	if c.state == stateBusy {
+		c.rejectBusy()
+		return
 	}
-	req, err := gopher.ReadRequest(r, lim.RequestBytes)
+	in, ok := c.read()
+	if !ok {
+		return
+	}
 	if !c.srv.activate(c) {
 		c.srv.logger.Debug("idle connection closed by shutdown", zap.String("client", c.logIP()))
 		return
 	}
-
-	w := &response{rwc: c.w, idle: lim.IdleTimeout, cancel: cancel, srv: c.srv}
+	ctx, cancel := context.WithCancel(c.srv.baseCtx)
+	defer cancel()
+	w := &response{rwc: c.w, idle: c.st.Limits.IdleTimeout, cancel: cancel, srv: c.srv}
 	if c.tc != nil {
 		w.maxWrite = tlsWriteChunk
 	}
-	method, isHTTP := "", false
-	if c.st.HTTPPage {
-		method, isHTTP = httpRequest(req, err, rec)
+	abort := c.answer(ctx, w, in)
+	c.finish(w, in, abort)
+}
+
+// transport establishes who the client is and how it talks: its address,
+// its slot under the per-address cap, and TLS. It reports false when the
+// connection is already finished.
+func (c *conn) transport() bool {
+	c.remote = remoteAddrPort(c.rwc.RemoteAddr())
+	c.ip = clientIP(c.rwc.RemoteAddr())
+	if !c.srv.admitIP(c) {
+		_ = c.rwc.Close()
+		return false
 	}
-	var kind gopher.ErrorKind
-	sel := ""
+	if c.state == stateBusy {
+		return true
+	}
+	return c.open()
+}
+
+// rejectBusy tells the client the server is busy, briefly and within a
+// short deadline, then closes.
+func (c *conn) rejectBusy() {
+	c.srv.logBusy(c)
+	defer func() { _ = c.rwc.Close() }()
+	_ = c.rwc.SetDeadline(time.Now().Add(busyTimeout))
+	if _, err := c.rwc.Write(gopher.ErrorResponse(gopher.Busy, "", c.st.Hostname, c.st.Port)); err == nil {
+		c.drain()
+	}
+}
+
+// read reads the request line within the size and time limits and tells
+// what it is. It reports false when there is nothing to answer (the client
+// sent nothing, or the connection failed), having closed the connection.
+func (c *conn) read() (incoming, bool) {
+	lim := c.st.Limits
+	var in incoming
+	r := c.r
+	if c.st.HTTPPage {
+		// ReadRequest reads at most RequestBytes+1 bytes.
+		in.rec = &recorder{r: c.r, max: lim.RequestBytes + 1}
+		r = in.rec
+	}
+	req, err := gopher.ReadRequest(r, lim.RequestBytes)
+	if c.st.HTTPPage {
+		if m, isHTTP := httpRequest(req, err, in.rec); isHTTP {
+			// The access log shows the request line when it was whole.
+			in.httpMethod, in.req = m, req
+			return in, true
+		}
+	}
 	switch {
 	case err == nil:
-		sel = req.Selector
+		c.fill(req)
+		in.req = req
 	case errors.Is(err, io.EOF):
 		c.srv.logger.Debug("connection closed without a request", zap.String("client", c.logIP()))
 		_ = c.rwc.Close()
-		return
-	case isHTTP:
-		// Too long for the limit, but plainly HTTP: answered below.
+		return in, false
 	case errors.Is(err, gopher.ErrTooLarge):
-		kind = gopher.TooLarge
+		in.kind = gopher.TooLarge
 	case errors.Is(err, gopher.ErrInvalid):
-		kind = gopher.BadRequest
+		in.kind = gopher.BadRequest
 	case isTimeout(err):
-		kind = gopher.TimedOut
+		in.kind = gopher.TimedOut
 	default:
 		c.srv.logger.Debug("reading request failed", c.errFields(err, zap.String("client", c.logIP()))...)
 		_ = c.rwc.Close()
-		return
+		return in, false
 	}
+	return in, true
+}
 
-	abort := false
+// fill gives req the facts of the connection it came on.
+func (c *conn) fill(req *gopher.Request) {
+	req.RemoteAddr = c.remote
+	if c.tc != nil {
+		cs := c.tc.ConnectionState()
+		req.TLS = &cs
+	}
+	req.Host, req.Port = c.st.Hostname, c.st.Port
+}
+
+// answer writes the response: the handler's, or one of the server's own.
+// It reports whether the connection must be reset instead of closed.
+func (c *conn) answer(ctx context.Context, w *response, in incoming) (abort bool) {
 	switch {
-	case isHTTP:
-		limit := max(httpHeaderFactor*lim.RequestBytes, minHTTPHeaderBytes)
-		discardHTTPHeader(rec.buf, c.r, limit)
+	case in.httpMethod != "":
+		limit := max(httpHeaderFactor*c.st.Limits.RequestBytes, minHTTPHeaderBytes)
+		discardHTTPHeader(in.rec.buf, c.r, limit)
 		w.Served(servedHTTP)
-		_, _ = w.Write(httpPage(method, c.st.Hostname, c.st.Port))
-	case kind != 0:
-		_ = gopher.WriteError(w, kind, "", c.st.Hostname, c.st.Port)
-	case c.mode == TLSOnly && c.tc == nil:
+		_, _ = w.Write(httpPage(in.httpMethod, c.st.Hostname, c.st.Port))
+	case in.kind != 0:
+		_, _ = w.Write(gopher.ErrorResponse(in.kind, "", c.st.Hostname, c.st.Port))
+		w.Served(in.kind.String())
+	case c.opts.TLS == TLSOnly && c.tc == nil:
 		c.tlsRequired(w)
 	default:
-		abort = c.handle(ctx, w, req)
+		return c.handle(ctx, w, in.req)
+	}
+	return false
+}
+
+// finish logs the request and ends the connection: a reset when the
+// response failed halfway, else a graceful close.
+func (c *conn) finish(w *response, in incoming, abort bool) {
+	sel := ""
+	if in.req != nil {
+		sel = in.req.Selector
 	}
 	c.logAccess(sel, w, time.Since(c.accepted))
-
 	if abort {
 		c.reset()
 		return
@@ -198,7 +270,7 @@ func (c *conn) handle(ctx context.Context, w *response, req *gopher.Request) (ab
 			zap.String("selector", gopher.Quote(req.Selector, maxLogSelector)),
 			zap.String("panic", c.scrub(fmt.Sprint(p))), zap.Stack("stack"))
 		if w.n == 0 && w.err == nil {
-			_ = gopher.WriteError(w, gopher.Internal, req.Selector, c.st.Hostname, c.st.Port)
+			_ = gopher.WriteError(w, req, gopher.Internal)
 			return
 		}
 		w.Served(gopher.Internal.String())
@@ -208,7 +280,7 @@ func (c *conn) handle(ctx context.Context, w *response, req *gopher.Request) (ab
 	}()
 	if c.st.Handler == nil {
 		c.srv.logger.Error("no handler configured")
-		_ = gopher.WriteError(w, gopher.Internal, req.Selector, c.st.Hostname, c.st.Port)
+		_ = gopher.WriteError(w, req, gopher.Internal)
 		return false
 	}
 	c.st.Handler.ServeGopher(ctx, w, req)
@@ -277,6 +349,22 @@ func (c *conn) drain() {
 		return
 	}
 	_, _ = io.CopyN(io.Discard, c.rwc, lingerBytes)
+}
+
+// remoteAddrPort is the client's address and port as handlers see it, with
+// an IPv4-mapped address unmapped; zero when a is not an IP address.
+func remoteAddrPort(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		if ip, ok := netip.AddrFromSlice(ta.IP); ok {
+			return netip.AddrPortFrom(ip.Unmap().WithZone(ta.Zone), uint16(ta.Port))
+		}
+	}
+	if a != nil {
+		if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+			return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		}
+	}
+	return netip.AddrPort{}
 }
 
 // clientIP is the key for the per-IP limit and the address logged when

@@ -110,7 +110,7 @@ func startOn(t *testing.T, ln net.Listener, st Settings) *harness {
 	t.Helper()
 	logger, logs := newLogger()
 	h := &harness{srv: New(logger, st), addr: ln.Addr().String(), logs: logs, done: make(chan error, 1)}
-	go func() { h.done <- h.srv.Serve(ln) }()
+	go func() { h.done <- h.srv.Serve(ln, ListenerOptions{}) }()
 	t.Cleanup(func() { h.shutdown(t) })
 	return h
 }

@@ -163,16 +163,25 @@ func (s *Server) Update(st Settings) {
 	s.settings.Store(&st)
 }
 
+// ListenerOptions describe what a listener does beyond accepting: how it
+// treats TLS today; the PROXY protocol and a virtual-host binding plug in
+// here too. The zero value is a listener in TLSAuto mode.
+type ListenerOptions struct {
+	// TLS says how the listener treats TLS when Settings.TLS is set.
+	TLS TLSMode
+}
+
 // Serve accepts connections on ln and serves each in its own goroutine. It
 // blocks until ln fails or Shutdown is called, and may run for several
 // listeners at once. After Shutdown it returns ErrServerClosed. Serve closes
-// ln when it returns. The listener's TLS mode is TLSAuto.
-func (s *Server) Serve(ln net.Listener) error {
-	return s.ServeTLSMode(ln, TLSAuto)
-}
-
-// ServeTLSMode is Serve for a listener with TLS mode mode.
-func (s *Server) ServeTLSMode(ln net.Listener, mode TLSMode) error {
+// ln when it returns.
+//
+// The accept loop only accepts: it counts a connection against the global
+// cap and starts its goroutine. Everything that reads from the socket or
+// depends on the client's address (the PROXY header, the per-address cap,
+// the TLS handshake) happens in the connection's goroutine, so that one
+// silent client cannot delay any other's accept.
+func (s *Server) Serve(ln net.Listener, o ListenerOptions) error {
 	l := &closeOnceListener{Listener: ln}
 	defer l.Close()
 	if !s.trackListener(l, true) {
@@ -201,8 +210,26 @@ func (s *Server) ServeTLSMode(ln net.Listener, mode TLSMode) error {
 			continue
 		}
 		delay = 0
-		s.startConn(rwc, mode)
+		if c := s.admit(rwc, o); c != nil {
+			go c.run()
+		}
 	}
+}
+
+// ServeConn serves the single connection rwc as if a listener with options
+// o had accepted it, and returns when the connection is finished: for
+// inetd-style use and for tests. It returns ErrServerClosed when the server
+// is shut down.
+func (s *Server) ServeConn(rwc net.Conn, o ListenerOptions) error {
+	c := s.admit(rwc, o)
+	if c == nil {
+		if s.shuttingDown() {
+			return ErrServerClosed
+		}
+		return nil
+	}
+	c.run()
+	return nil
 }
 
 // retryableAccept tells errors that a later Accept may not repeat from
@@ -286,61 +313,85 @@ func (s *Server) trackListener(l *closeOnceListener, add bool) bool {
 	return true
 }
 
-// startConn counts a new connection against the limits of the current
-// settings and starts its goroutine: the normal one, a short busy answer, or
-// none at all when even busy answers are piling up.
-func (s *Server) startConn(rwc net.Conn, mode TLSMode) {
+// admit counts a new connection against the global cap of the current
+// settings and returns it, ready to run in its own goroutine: to be served,
+// or (over the cap) to be told the server is busy. It returns nil when the
+// connection was closed at once: the server is shutting down, or even busy
+// answers are piling up. It never reads from the connection.
+func (s *Server) admit(rwc net.Conn, o ListenerOptions) *conn {
 	st := s.settings.Load()
-	ip := clientIP(rwc.RemoteAddr())
-	c := &conn{srv: s, rwc: rwc, mode: mode, ip: ip, st: st, accepted: time.Now()}
+	c := &conn{srv: s, rwc: rwc, opts: o, st: st, accepted: time.Now()}
 
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		_ = rwc.Close()
-		return
+		return nil
 	}
-	reason := ""
-	switch {
-	case s.total >= st.Limits.MaxConnections:
-		reason = "max-connections"
-	case s.perIP[ip] >= st.Limits.MaxConnectionsPerIP:
-		reason = "max-connections-per-ip"
-	}
-	if reason == "" {
+	if s.total < st.Limits.MaxConnections {
 		s.total++
-		s.perIP[ip]++
 		c.counted = true
+	} else if !s.toBusyLocked(c) {
+		s.mu.Unlock()
+		_ = rwc.Close()
+		return nil
 	} else {
-		// Busy answers are cheap but not free: past this many at once, a
-		// flood gets its connections closed without a word.
-		if s.busy >= st.Limits.MaxConnections {
-			s.mu.Unlock()
-			_ = rwc.Close()
-			return
-		}
-		s.busy++
-		c.state = stateBusy
+		c.busyReason = "max-connections"
 	}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
-	logBusy, rejected := false, 0
-	if reason != "" {
-		logBusy, rejected = s.noteBusy(c.accepted)
-	}
 	s.mu.Unlock()
+	return c
+}
 
-	if reason == "" {
-		go c.serve()
-		return
+// admitIP counts c, whose client address is now known, against the
+// per-address cap. Over the cap, c gives up its global slot and is to be
+// told the server is busy; admitIP reports false when even that is not
+// worth it and c is to be closed without a word.
+func (s *Server) admitIP(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perIP[c.ip] < c.st.Limits.MaxConnectionsPerIP {
+		s.perIP[c.ip]++
+		c.ipCounted = true
+		return true
 	}
-	fields := []zap.Field{zap.String("client", c.logIP()), zap.String("reason", reason)}
-	if logBusy {
+	s.total--
+	c.counted = false
+	if !s.toBusyLocked(c) {
+		return false
+	}
+	c.busyReason = "max-connections-per-ip"
+	return true
+}
+
+// toBusyLocked moves c to the busy answers, unless so many are being sent
+// already that a flood is better met by closing: busy answers are cheap but
+// not free. s.mu must be held.
+func (s *Server) toBusyLocked(c *conn) bool {
+	if s.busy >= c.st.Limits.MaxConnections {
+		return false
+	}
+	s.busy++
+	c.state = stateBusy
+	return true
+}
+
+// logBusy logs a rejection: at info at most once a second with the count
+// since the last such line, else at debug.
+func (s *Server) logBusy(c *conn) {
+	s.mu.Lock()
+	logIt, rejected := s.noteBusy(time.Now())
+	s.mu.Unlock()
+	fields := []zap.Field{zap.String("reason", c.busyReason)}
+	if c.ip != "" {
+		fields = append(fields, zap.String("client", c.logIP()))
+	}
+	if logIt {
 		s.logger.Info("connection refused: busy", append(fields, zap.Int("rejected", rejected))...)
 	} else {
 		s.logger.Debug("connection refused: busy", fields...)
 	}
-	go c.rejectBusy()
 }
 
 // noteBusy counts a rejection and reports whether it is time for an info
@@ -363,6 +414,8 @@ func (s *Server) release(c *conn) {
 	defer s.mu.Unlock()
 	if c.counted {
 		s.total--
+	}
+	if c.ipCounted {
 		if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
 			delete(s.perIP, c.ip)
 		}

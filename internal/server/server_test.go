@@ -22,7 +22,7 @@ import (
 
 // echo answers with the selector it was asked for, as a one-line menu.
 var echo = gopher.HandlerFunc(func(_ context.Context, w gopher.ResponseWriter, r *gopher.Request) {
-	w.Served("menu")
+	gopher.Served(w, "menu")
 	fmt.Fprintf(w, "sel=%q search=%q\r\n.\r\n", r.Selector, r.Search)
 })
 
@@ -176,7 +176,7 @@ func TestRequestTimeout(t *testing.T) {
 // bigWriter is a handler that sends size bytes and reports how that went.
 func bigWriter(size int, viaFile string, result chan<- error) gopher.Handler {
 	return gopher.HandlerFunc(func(_ context.Context, w gopher.ResponseWriter, _ *gopher.Request) {
-		w.Served("file")
+		gopher.Served(w, "file")
 		var err error
 		if viaFile != "" {
 			var f *os.File
@@ -413,7 +413,7 @@ func TestFileStreaming(t *testing.T) {
 			return
 		}
 		defer f.Close()
-		w.Served("file")
+		gopher.Served(w, "file")
 		var src io.Reader = f
 		if r.Selector == "/head" {
 			src = &io.LimitedReader{R: f, N: limit}
@@ -464,7 +464,7 @@ func newBlocker(name string) *blocker {
 }
 
 func (b *blocker) ServeGopher(ctx context.Context, w gopher.ResponseWriter, r *gopher.Request) {
-	w.Served("menu")
+	gopher.Served(w, "menu")
 	if r.Selector == "/block" {
 		b.entered <- r.Selector
 		select {
@@ -686,7 +686,7 @@ func TestShutdownDrains(t *testing.T) {
 			t.Fatal(err)
 		}
 		addrs = append(addrs, ln.Addr().String())
-		go func() { served <- srv.Serve(ln) }()
+		go func() { served <- srv.Serve(ln, ListenerOptions{}) }()
 	}
 
 	slow := startBlocked(t, b, addrs[0], nil)
@@ -754,7 +754,7 @@ func TestShutdownDrains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Serve(ln); !errors.Is(err, ErrServerClosed) {
+	if err := srv.Serve(ln, ListenerOptions{}); !errors.Is(err, ErrServerClosed) {
 		t.Errorf("Serve after Shutdown = %v", err)
 	}
 	checkGoroutines(t, baseline)
@@ -774,7 +774,7 @@ func TestShutdownCutsOffAtDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(ln, ListenerOptions{}) }()
 
 	c := dial(t, ln.Addr().String())
 	if _, err := c.Write([]byte("/forever\r\n")); err != nil {

@@ -54,7 +54,7 @@ const (
 // request in pieces is not held up.
 func (c *conn) open() bool {
 	c.r, c.w = c.rwc, c.rwc
-	if c.mode == TLSOff || c.mode == TLSAuto && c.st.TLS == nil {
+	if c.opts.TLS == TLSOff || c.opts.TLS == TLSAuto && c.st.TLS == nil {
 		return true
 	}
 	var first [1]byte

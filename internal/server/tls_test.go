@@ -54,7 +54,7 @@ func startTLS(t *testing.T, st Settings, h *tlscert.Holder, mode TLSMode) *harne
 	}
 	logger, logs := newLogger()
 	hs := &harness{srv: New(logger, st), addr: ln.Addr().String(), logs: logs, done: make(chan error, 1)}
-	go func() { hs.done <- hs.srv.ServeTLSMode(ln, mode) }()
+	go func() { hs.done <- hs.srv.Serve(ln, ListenerOptions{TLS: mode}) }()
 	t.Cleanup(func() { hs.shutdown(t) })
 	return hs
 }
@@ -316,7 +316,7 @@ func TestTLSLargeFile(t *testing.T) {
 			return
 		}
 		defer f.Close()
-		w.Served("file")
+		gopher.Served(w, "file")
 		_, _ = io.Copy(w, f)
 	})
 	h := startTLS(t, baseSettings(files), holder, TLSAuto)

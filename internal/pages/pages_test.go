@@ -1,22 +1,35 @@
-//go:build unix
-
-package fs
+package pages
 
 import (
-	"path/filepath"
+	"bytes"
+	"context"
 	"strings"
 	"testing"
 
 	"gopherd/internal/gopher"
 )
 
+// recorder is a gopher.ResponseWriter that keeps the response and what it
+// was recorded as.
+type recorder struct {
+	bytes.Buffer
+	served string
+}
+
+func (r *recorder) Served(what string) { r.served = what }
+
+func serve(h gopher.Handler, sel string) *recorder {
+	rec := &recorder{}
+	h.ServeGopher(context.Background(), rec, &gopher.Request{Selector: sel, Host: "localhost", Port: 70})
+	return rec
+}
+
 func TestURLRedirectPage(t *testing.T) {
-	h, _ := newHandler(t, t.TempDir())
 	for _, sel := range []string{"URL:https://example.org/a?b=1&c=2", "/URL:https://example.org/a?b=1&c=2"} {
-		rec := get(t, h, sel)
+		rec := serve(URLRedirect{}, sel)
 		page := rec.String()
-		if rec.lastServed() != "url" {
-			t.Fatalf("%s: served %q", sel, rec.lastServed())
+		if rec.served != "url" {
+			t.Fatalf("%s: served %q", sel, rec.served)
 		}
 		for _, want := range []string{
 			`content="1;url=https://example.org/a?b=1&amp;c=2"`,
@@ -32,8 +45,7 @@ func TestURLRedirectPage(t *testing.T) {
 // TestURLRedirectEscaping puts every HTML-significant character into the URL
 // and checks that none reaches the page raw.
 func TestURLRedirectEscaping(t *testing.T) {
-	h, _ := newHandler(t, t.TempDir())
-	page := get(t, h, `URL:http://x/"><script>alert('&')</script>`).String()
+	page := serve(URLRedirect{}, `URL:http://x/"><script>alert('&')</script>`).String()
 	if strings.Contains(page, "<script>") || strings.Contains(page, `"><`) || strings.Contains(page, "'&'") {
 		t.Fatalf("unescaped URL in page:\n%s", page)
 	}
@@ -44,7 +56,6 @@ func TestURLRedirectEscaping(t *testing.T) {
 }
 
 func TestURLRedirectSchemes(t *testing.T) {
-	h, _ := newHandler(t, t.TempDir())
 	for _, tt := range []struct {
 		url string
 		ok  bool
@@ -55,42 +66,47 @@ func TestURLRedirectSchemes(t *testing.T) {
 		{"vbscript:x", false}, {"file:///etc/passwd", false}, {" javascript:x", false},
 		{"http:", false}, {"nocolon", false}, {"http://a b", false}, {"http://a\x01", false},
 	} {
-		rec := get(t, h, "URL:"+tt.url)
-		if got := rec.lastServed() == "url"; got != tt.ok {
+		rec := serve(URLRedirect{}, "URL:"+tt.url)
+		if got := rec.served == "url"; got != tt.ok {
 			t.Errorf("%q: page served = %v, want %v (%q)", tt.url, got, tt.ok, rec.String())
 		}
-		if !tt.ok && rec.lastServed() != gopher.NotAllowed.String() {
-			t.Errorf("%q: served %q, want not-allowed", tt.url, rec.lastServed())
+		if !tt.ok && rec.served != gopher.NotAllowed.String() {
+			t.Errorf("%q: served %q, want not-allowed", tt.url, rec.served)
 		}
+	}
+	if rec := serve(URLRedirect{}, "/not-a-url"); rec.served != gopher.NotAllowed.String() {
+		t.Errorf("non-URL selector: served %q", rec.served)
 	}
 }
 
 func TestCaps(t *testing.T) {
-	root := t.TempDir()
-	h, err := New(Options{Root: root, Hostname: testHost, Port: testPort, Version: "1.2.3", TLSPort: 7443})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Close() })
-	caps := get(t, h, "/caps.txt").String()
+	caps := string(Caps{Version: "1.2.3", TLSPort: 7443}.Bytes())
 	for _, want := range []string{"CAPS\n", "ServerSoftware=gopherd\n", "ServerVersion=1.2.3\n", "ServerDefaultEncoding=utf-8\n", "PathDelimeter=/\n", "ServerTLSPort=7443\n"} {
 		if !strings.Contains(caps, want) {
 			t.Errorf("caps.txt lacks %q:\n%s", want, caps)
 		}
 	}
-	if got := get(t, h, "caps.txt").String(); got != caps {
-		t.Errorf("caps.txt without slash differs")
-	}
-	if menu := get(t, h, "/").String(); strings.Contains(menu, "caps") {
-		t.Errorf("generated caps.txt listed: %q", menu)
-	}
-	h2, _ := newHandler(t, root)
-	if strings.Contains(get(t, h2, "/caps.txt").String(), "ServerTLSPort") {
+	if strings.Contains(string(Caps{Version: "1"}.Bytes()), "ServerTLSPort") {
 		t.Error("ServerTLSPort announced without TLS")
 	}
-	// The operator's own caps.txt wins.
-	write(t, filepath.Join(root, "caps.txt"), "CAPS\nmine\n")
-	if got := get(t, h, "/caps.txt").String(); got != "CAPS\nmine\n" {
-		t.Errorf("own caps.txt not served: %q", got)
+}
+
+// fakeTree has one regular file.
+type fakeTree struct{ file string }
+
+func (f fakeTree) IsFile(sel string) bool { return gopher.CanonicalSelector(sel) == f.file }
+func (f fakeTree) ServeGopher(_ context.Context, w gopher.ResponseWriter, _ *gopher.Request) {
+	gopher.Served(w, "file")
+	_, _ = w.Write([]byte("the real file"))
+}
+
+func TestDocumentRealFileWins(t *testing.T) {
+	d := &Document{Body: []byte("generated"), Served: "caps", Tree: fakeTree{file: "/other.txt"}}
+	if rec := serve(d, "caps.txt"); rec.String() != "generated" || rec.served != "caps" {
+		t.Errorf("without a real file: %q (%s)", rec.String(), rec.served)
+	}
+	d.Tree = fakeTree{file: "/caps.txt"}
+	if rec := serve(d, "caps.txt"); rec.String() != "the real file" || rec.served != "file" {
+		t.Errorf("with a real file: %q (%s)", rec.String(), rec.served)
 	}
 }
