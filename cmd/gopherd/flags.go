@@ -69,8 +69,8 @@ func parseListen(s string) (config.Listen, error) {
 		return config.Listen{}, fmt.Errorf("--listen %q: want ADDR:PORT: %w", s, err)
 	}
 	p, err := strconv.Atoi(port)
-	if err != nil || p < 1 || p > 65535 {
-		return config.Listen{}, fmt.Errorf("--listen %q: port must be a number from 1 to 65535", s)
+	if err != nil || p < 0 || p > 65535 {
+		return config.Listen{}, fmt.Errorf("--listen %q: port must be a number from 0 (any free port) to 65535", s)
 	}
 	if host == "" {
 		host = "::"

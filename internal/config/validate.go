@@ -66,7 +66,7 @@ func (c *Config) invariants() []Problem {
 	for i, l := range c.Listen {
 		k := c.listenKey(i)
 		add(k+".addr", checkAddr(l.Addr))
-		add(k+".port", checkPort(l.Port))
+		add(k+".port", checkListenPort(l.Port))
 		switch {
 		case l.TLS < TLSAuto || l.TLS > TLSOff:
 			add(k+".tls", fmt.Sprintf("unknown mode %d", int(l.TLS)))

@@ -101,10 +101,10 @@ func TestValidateProblems(t *testing.T) {
 			[]string{`root: required key is missing (the directory to serve; --root also sets it)`}, false},
 		{"no listeners", func(c *Config) { c.Listen = nil },
 			[]string{`listen: must not be empty`}, false},
-		{"bad listener", func(c *Config) { c.Listen = append(c.Listen, Listen{Addr: "a b", Port: 0}) },
+		{"bad listener", func(c *Config) { c.Listen = append(c.Listen, Listen{Addr: "a b", Port: 70000}) },
 			[]string{
 				`listen[1].addr: invalid address "a b": want an IP address or a host name`,
-				`listen[1].port: must be between 1 and 65535, got 0`,
+				`listen[1].port: must be between 1 and 65535, got 70000`,
 			}, false},
 		{"public port", func(c *Config) { c.PublicPort = -1 },
 			[]string{`public-port: must be between 1 and 65535, got -1`}, false},

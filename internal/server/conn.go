@@ -60,8 +60,8 @@ type conn struct {
 	tc     *tls.Conn      // the TLS connection when the client speaks TLS
 
 	// Guarded by srv.mu.
-	counted    bool   // holds a slot under the global cap
-	ipCounted  bool   // holds a slot under the per-address cap
+	pending    bool   // holds a pending slot (see Server.admit)
+	counted    bool   // holds a slot under the global and per-address caps
 	busyReason string // set when the connection is only told the server is busy
 	state      connState
 	cut        bool // closed by Shutdown
@@ -144,7 +144,7 @@ func (c *conn) run() {
 func (c *conn) transport() bool {
 	c.remote = remoteAddrPort(c.rwc.RemoteAddr())
 	c.ip = clientIP(c.rwc.RemoteAddr())
-	if !c.srv.admitIP(c) {
+	if !c.srv.establish(c) {
 		_ = c.rwc.Close()
 		return false
 	}

@@ -123,6 +123,7 @@ type Server struct {
 	closed    bool
 	listeners map[*closeOnceListener]struct{}
 	conns     map[*conn]struct{}
+	pending   int            // connections whose address is not established yet
 	total     int            // connections counted against the limits
 	perIP     map[string]int // the same, by normalised client address
 	busy      int            // goroutines sending a busy answer
@@ -313,11 +314,17 @@ func (s *Server) trackListener(l *closeOnceListener, add bool) bool {
 	return true
 }
 
-// admit counts a new connection against the global cap of the current
-// settings and returns it, ready to run in its own goroutine: to be served,
-// or (over the cap) to be told the server is busy. It returns nil when the
-// connection was closed at once: the server is shutting down, or even busy
-// answers are piling up. It never reads from the connection.
+// admit takes a new connection in and returns it, ready to run in its own
+// goroutine: to be served, or (the server being full) to be told it is
+// busy. It returns nil when the connection was closed at once: the server
+// is shutting down, or even busy answers are piling up. It never reads from
+// the connection and never looks at its address: a PROXY header, read later
+// in the connection's goroutine, may change that.
+//
+// A connection whose address is not yet established holds a pending slot,
+// not one under the caps: a flood of connections that the per-address cap
+// refuses must not take the slots of other clients while it is being
+// refused. Pending slots are bounded by MaxConnections too.
 func (s *Server) admit(rwc net.Conn, o ListenerOptions) *conn {
 	st := s.settings.Load()
 	c := &conn{srv: s, rwc: rwc, opts: o, st: st, accepted: time.Now()}
@@ -328,15 +335,16 @@ func (s *Server) admit(rwc net.Conn, o ListenerOptions) *conn {
 		_ = rwc.Close()
 		return nil
 	}
-	if s.total < st.Limits.MaxConnections {
-		s.total++
-		c.counted = true
-	} else if !s.toBusyLocked(c) {
+	switch {
+	case s.total < st.Limits.MaxConnections && s.pending < st.Limits.MaxConnections:
+		s.pending++
+		c.pending = true
+	case s.toBusyLocked(c):
+		c.busyReason = "max-connections"
+	default:
 		s.mu.Unlock()
 		_ = rwc.Close()
 		return nil
-	} else {
-		c.busyReason = "max-connections"
 	}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
@@ -344,25 +352,27 @@ func (s *Server) admit(rwc net.Conn, o ListenerOptions) *conn {
 	return c
 }
 
-// admitIP counts c, whose client address is now known, against the
-// per-address cap. Over the cap, c gives up its global slot and is to be
-// told the server is busy; admitIP reports false when even that is not
-// worth it and c is to be closed without a word.
-func (s *Server) admitIP(c *conn) bool {
+// establish counts c, whose client address is now known, against the
+// per-address cap and the global cap. Over either, c is to be told the
+// server is busy; establish reports false when even that is not worth it
+// and c is to be closed without a word.
+func (s *Server) establish(c *conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.perIP[c.ip] < c.st.Limits.MaxConnectionsPerIP {
+	s.pending--
+	c.pending = false
+	switch {
+	case s.perIP[c.ip] >= c.st.Limits.MaxConnectionsPerIP:
+		c.busyReason = "max-connections-per-ip"
+	case s.total >= c.st.Limits.MaxConnections:
+		c.busyReason = "max-connections"
+	default:
+		s.total++
 		s.perIP[c.ip]++
-		c.ipCounted = true
+		c.counted = true
 		return true
 	}
-	s.total--
-	c.counted = false
-	if !s.toBusyLocked(c) {
-		return false
-	}
-	c.busyReason = "max-connections-per-ip"
-	return true
+	return s.toBusyLocked(c)
 }
 
 // toBusyLocked moves c to the busy answers, unless so many are being sent
@@ -412,10 +422,11 @@ func (s *Server) noteBusy(now time.Time) (bool, int) {
 func (s *Server) release(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if c.pending {
+		s.pending--
+	}
 	if c.counted {
 		s.total--
-	}
-	if c.ipCounted {
 		if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
 			delete(s.perIP, c.ip)
 		}
