@@ -381,7 +381,7 @@ func (p *parser) listen(fs map[string]field, c *Config) {
 		if f, ok := present(lfs, "port"); ok {
 			path := s.path + ".port"
 			lines[path] = f.line
-			if v, ok := p.asInt(f.line, path, f.val, minPort, maxPort); ok {
+			if v, ok := p.asInt(f.line, path, f.val, 0, maxPort); ok {
 				l.Port = v
 			}
 		} else {

@@ -106,14 +106,14 @@ func TestParseErrors(t *testing.T) {
 			[]string{`g.json:2: user: must be a string, got number`}},
 
 		// Ports.
-		{"listen port zero", "{\"root\": \"/srv\", \"listen\": {\n\"port\": 0}}",
-			[]string{`g.json:2: listen.port: must be between 1 and 65535, got 0`}},
+		{"listen port negative", "{\"root\": \"/srv\", \"listen\": {\n\"port\": -1}}",
+			[]string{`g.json:2: listen.port: must be between 0 and 65535, got -1`}},
 		{"listen port too big", "{\"root\": \"/srv\", \"listen\": [{\"port\": 70},\n{\"port\": 65536}]}",
-			[]string{`g.json:2: listen[1].port: must be between 1 and 65535, got 65536`}},
+			[]string{`g.json:2: listen[1].port: must be between 0 and 65535, got 65536`}},
 		{"listen port fraction", "{\"root\": \"/srv\", \"listen\": {\n\"port\": 70.5}}",
 			[]string{`g.json:2: listen.port: must be a whole number, got 70.5`}},
 		{"listen port huge", "{\"root\": \"/srv\", \"listen\": {\n\"port\": 99999999999999999999999}}",
-			[]string{`g.json:2: listen.port: must be between 1 and 65535, got 99999999999999999999999`}},
+			[]string{`g.json:2: listen.port: must be between 0 and 65535, got 99999999999999999999999`}},
 		{"port with exponent", "{\"root\": \"/srv\", \"listen\": {\n\"port\": 7e1}}",
 			[]string{`g.json:2: listen.port: must be a whole number, got 7e1`}},
 		{"public-port range", "{\"root\": \"/srv\",\n\"public-port\": 65536}",
@@ -205,7 +205,7 @@ func TestParseErrors(t *testing.T) {
 		// Every problem at once, in file order, the missing key last.
 		{"many problems", `{
   "hostname": "",
-  "listen": {"addr": "::", "port": 0, "extra": 1},
+  "listen": {"addr": "::", "port": -1, "extra": 1},
   "log": {"level": "loud", "enable": 1},
   "limits": {
     "request-timeout": "10x",
@@ -215,7 +215,7 @@ func TestParseErrors(t *testing.T) {
 }`, []string{
 			`g.json:2: hostname: must not be empty`,
 			`g.json:3: listen.extra: unknown key`,
-			`g.json:3: listen.port: must be between 1 and 65535, got 0`,
+			`g.json:3: listen.port: must be between 0 and 65535, got -1`,
 			`g.json:4: log.enable: must be true or false, got number`,
 			`g.json:4: log.level: unknown level "loud" (want debug, info, warn or error)`,
 			`g.json:6: limits.request-timeout: invalid duration "10x"`,
