@@ -84,10 +84,21 @@
 // Unknown keys, duplicate keys, values of the wrong type and values out of
 // range are errors. Every error names the file, the line and the key path
 // (for example "gopherd.json:7: limits.request-timeout: invalid duration
-// \"10x\""), and Parse reports all of them at once.
+// \"10x\"").
+//
+// Checking happens in two steps, each rule in one of them. Parse checks
+// the shape of the file: JSON syntax, the type of each value, unknown and
+// duplicate keys, and values that cannot be stored at all (a duration or a
+// TLS mode that does not parse). Validate checks the values: ranges, host
+// names, addresses, users, keys that depend on each other, and the file
+// system. Each reports every problem it finds at once, in file order, so
+// that a file whose shape is right gets all its problems from Validate in
+// one run. Every key is declared once, in keys.go, which also says how to
+// add one.
 package config
 
 import (
+	"fmt"
 	"net"
 	"slices"
 	"strconv"
@@ -163,6 +174,24 @@ func parseTLSMode(s string) (TLSMode, bool) {
 	return 0, false
 }
 
+// UnmarshalText reads a mode as the file spells it.
+func (m *TLSMode) UnmarshalText(b []byte) error {
+	v, ok := parseTLSMode(string(b))
+	if !ok {
+		return fmt.Errorf(`unknown mode %s (want "auto", "only" or "off")`, quote(string(b)))
+	}
+	*m = v
+	return nil
+}
+
+// validate catches a mode set by hand to no mode at all.
+func (m TLSMode) validate() string {
+	if m < TLSAuto || m > TLSOff {
+		return fmt.Sprintf("unknown mode %d", int(m))
+	}
+	return ""
+}
+
 // TLS is the tls section: the certificate served to TLS clients. The zero
 // TLS means no TLS.
 type TLS struct {
@@ -207,9 +236,11 @@ func DefaultLimits() Limits {
 	}
 }
 
-// Config is a complete, checked configuration. Values returned by Default,
-// Parse and Load are shared between goroutines (a reload swaps whole
-// Configs), so treat them as read-only; use Clone to derive a changed copy.
+// Config is a complete configuration: Parse and Load return one whose
+// shape is right, and Validate says whether its values are. Values returned
+// by Default, Parse and Load are shared between goroutines (a reload swaps
+// whole Configs), so treat them as read-only; use Clone to derive a changed
+// copy.
 type Config struct {
 	Source     string // file name it was read from, "" for Default
 	Hostname   string
@@ -226,35 +257,27 @@ type Config struct {
 	// as the deprecated top-level port; the caller should log them.
 	Warnings []Problem
 
+	// legacyPort is the deprecated top-level port as the file set it, 0
+	// when it did not; Parse has applied it to Listen already.
+	legacyPort int
+
 	// where remembers the lines keys were found on so that Validate can
 	// point at them; nil for Default and hand-built Configs.
 	where *positions
-}
-
-// positions maps key paths to the lines they were read from.
-type positions struct {
-	lines map[string]int
-	// listenKeys[i] is how Listen[i] is named in messages: "listen" when
-	// the file used a single object, "listen[i]" when it used a list.
-	listenKeys []string
 }
 
 // Default returns the zero-config configuration: the working directory
 // served to 127.0.0.1:7070 as "localhost", logging on with client addresses
 // hidden, the default limits, no TLS, and the HTML page for HTTP requests.
 func Default() *Config {
-	return &Config{
-		Hostname: DefaultHostname,
-		Root:     ZeroConfigRoot,
-		Listen:   []Listen{{Addr: ZeroConfigAddr, Port: ZeroConfigPort}},
-		Log:      Log{Enable: true, HideIPs: true, Level: DefaultLevel},
-		Limits:   DefaultLimits(),
-		HTTPPage: true,
-	}
+	c := fileDefaults("")
+	c.Root = ZeroConfigRoot
+	c.Listen = []Listen{{Addr: ZeroConfigAddr, Port: ZeroConfigPort}}
+	return c
 }
 
 // fileDefaults returns spacecookie's defaults for a configuration file,
-// without a listener (Parse adds those) and without a root (it is required).
+// without a listener (Parse adds it) and without a root (it is required).
 func fileDefaults(name string) *Config {
 	return &Config{
 		Source:   name,

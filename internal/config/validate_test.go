@@ -100,7 +100,7 @@ func TestValidateProblems(t *testing.T) {
 		{"root empty", func(c *Config) { c.Root = "" },
 			[]string{`root: required key is missing (the directory to serve; --root also sets it)`}, false},
 		{"no listeners", func(c *Config) { c.Listen = nil },
-			[]string{`listen: must not be empty`}, false},
+			[]string{`listen: must not be an empty list`}, false},
 		{"bad listener", func(c *Config) { c.Listen = append(c.Listen, Listen{Addr: "a b", Port: 0}) },
 			[]string{
 				`listen[1].addr: invalid address "a b": want an IP address or a host name`,
