@@ -66,7 +66,8 @@
 //	             HTTP request ("GET /x HTTP/1.1" and the other methods)
 //	             with a short HTML page saying this is a Gopher server,
 //	             instead of treating it as a selector. Default true.
-//	limits       object. gopherd only, not in spacecookie.
+//	limits       object. gopherd only, not in spacecookie. A limit left
+//	             out takes the server's default, given below.
 //	  request-bytes          number, 1–1048576. Longest request line
 //	                         accepted, in bytes. Default 1024.
 //	  request-timeout        duration string such as "10s" or "1m30s",
@@ -105,17 +106,14 @@ import (
 	"time"
 )
 
-// Defaults for a configuration file (spacecookie's) and for the limits.
+// Defaults for a configuration file (spacecookie's). The limits have no
+// defaults here: a limit the file leaves out is 0, for the server's own
+// default (server.DefaultLimits).
 const (
-	DefaultHostname            = "localhost"
-	DefaultAddr                = "::"
-	DefaultPort                = 70
-	DefaultLevel               = "info"
-	DefaultRequestBytes        = 1024
-	DefaultRequestTimeout      = 10 * time.Second
-	DefaultIdleTimeout         = 30 * time.Second
-	DefaultMaxConnections      = 1024
-	DefaultMaxConnectionsPerIP = 32
+	DefaultHostname = "localhost"
+	DefaultAddr     = "::"
+	DefaultPort     = 70
+	DefaultLevel    = "info"
 
 	// MaxRequestBytes caps limits.request-bytes: a Gopher request line is
 	// a selector and perhaps a search string, and the server may allocate
@@ -216,24 +214,14 @@ type Log struct {
 	Level    string // "debug", "info", "warn" or "error"
 }
 
-// Limits bounds what one client, and all of them together, may use.
+// Limits bounds what one client, and all of them together, may use. A
+// field left at 0 means the server's default (server.DefaultLimits).
 type Limits struct {
 	RequestBytes        int
 	RequestTimeout      time.Duration
 	IdleTimeout         time.Duration
 	MaxConnections      int
 	MaxConnectionsPerIP int
-}
-
-// DefaultLimits returns the limits used when the file sets none.
-func DefaultLimits() Limits {
-	return Limits{
-		RequestBytes:        DefaultRequestBytes,
-		RequestTimeout:      DefaultRequestTimeout,
-		IdleTimeout:         DefaultIdleTimeout,
-		MaxConnections:      DefaultMaxConnections,
-		MaxConnectionsPerIP: DefaultMaxConnectionsPerIP,
-	}
 }
 
 // Config is a complete configuration: Parse and Load return one whose
@@ -268,7 +256,8 @@ type Config struct {
 
 // Default returns the zero-config configuration: the working directory
 // served to 127.0.0.1:7070 as "localhost", logging on with client addresses
-// hidden, the default limits, no TLS, and the HTML page for HTTP requests.
+// hidden, the server's default limits, no TLS, and the HTML page for HTTP
+// requests.
 func Default() *Config {
 	c := fileDefaults("")
 	c.Root = ZeroConfigRoot
@@ -283,7 +272,6 @@ func fileDefaults(name string) *Config {
 		Source:   name,
 		Hostname: DefaultHostname,
 		Log:      Log{Enable: true, HideIPs: true, Level: DefaultLevel},
-		Limits:   DefaultLimits(),
 		HTTPPage: true,
 	}
 }

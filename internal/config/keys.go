@@ -57,7 +57,10 @@ func (c *Config) keys(s *section) {
 		s.Text("level", (*logLevel)(&c.Log.Level))
 	})
 
+	// A limit the file leaves out stays 0, which the server replaces with
+	// its default (server.DefaultLimits, the one place they are written).
 	s.Object("limits", func(s *section) {
+		s = s.Optional()
 		s.Int("request-bytes", &c.Limits.RequestBytes, 1, MaxRequestBytes)
 		s.Duration("request-timeout", &c.Limits.RequestTimeout, checkTimeout)
 		s.Duration("idle-timeout", &c.Limits.IdleTimeout, checkTimeout)

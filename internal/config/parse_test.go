@@ -325,13 +325,7 @@ func TestParseDefaults(t *testing.T) {
 		Root:     "/srv/gopher",
 		Listen:   []Listen{{Addr: "::", Port: 70}},
 		Log:      Log{Enable: true, HideIPs: true, HideTime: false, Level: "info"},
-		Limits: Limits{
-			RequestBytes:        1024,
-			RequestTimeout:      10 * time.Second,
-			IdleTimeout:         30 * time.Second,
-			MaxConnections:      1024,
-			MaxConnectionsPerIP: 32,
-		},
+		Limits:   Limits{}, // the server's defaults
 		HTTPPage: true,
 	}
 	if got := withoutPositions(c); !reflect.DeepEqual(got, want) {
@@ -442,7 +436,7 @@ func TestParseAccepts(t *testing.T) {
 	}{
 		{"null means default", `{"root": "/r", "hostname": null, "user": null, "log": null, "limits": null, "public-port": null}`,
 			func(c *Config) bool {
-				return c.Hostname == "localhost" && c.User == "" && c.Log.Enable && c.Limits == DefaultLimits()
+				return c.Hostname == "localhost" && c.User == "" && c.Log.Enable && c.Limits == Limits{}
 			}},
 		{"level case-insensitive", `{"root": "/r", "log": {"level": "Error"}}`,
 			func(c *Config) bool { return c.Log.Level == "error" }},
@@ -509,7 +503,6 @@ func TestParseSpacecookieShapes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := mustParse(t, tt.src)
 			tt.want.Source = "g.json"
-			tt.want.Limits = DefaultLimits()
 			tt.want.HTTPPage = true
 			if got := withoutPositions(c); !reflect.DeepEqual(got, &tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, &tt.want)
@@ -543,7 +536,6 @@ func TestLoadSpacecookieSamples(t *testing.T) {
 				t.Fatalf("Load: %v", err)
 			}
 			tt.want.Source = path
-			tt.want.Limits = DefaultLimits()
 			tt.want.HTTPPage = true
 			if got := withoutPositions(c); !reflect.DeepEqual(got, &tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, &tt.want)
