@@ -77,7 +77,7 @@ func TestCheck(t *testing.T) {
 	}
 	wantLines := []string{
 		bad + `:3: root: directory "/does/not/exist" does not exist`,
-		bad + `:4: listen[0].port: must be between 1 and 65535, got 70000`,
+		bad + `:4: listen[0].port: must be between 0 and 65535, got 70000`,
 		bad + `:4: listen[2]: same address as listen[1] ([::]:7070)`,
 		bad + `:5: log.level: unknown level "loud" (want debug, info, warn or error)`,
 		bad + `:6: limits.request-timeout: must be positive, got "-1s"`,

@@ -19,7 +19,7 @@
 //	             listeners on the same address and port are an error.
 //	  addr       string. IP address or host name to bind. Default "::",
 //	             which on Linux also accepts IPv4 (dual-stack).
-//	  port       number, 1–65535. Default 70, or the deprecated top-level
+//	  port       number, 0–65535 (0: any free port). Default 70, or the deprecated top-level
 //	             port when that is given. Under socket activation the
 //	             inherited sockets replace the listeners; a listen entry
 //	             with the same port as a socket lends it its tls mode.

@@ -83,7 +83,9 @@ func (c *Config) listenKeys(s *section) {
 	seen := map[string]string{} // address and port → the first listener on them
 	objectOrList(s, "listen", &c.Listen, Listen{Addr: DefaultAddr, Port: DefaultPort}, func(s *section, l *Listen) {
 		s.String("addr", &l.Addr, checkAddr)
-		s.Int("port", &l.Port, minPort, maxPort)
+		// Port 0 asks the kernel for any free port (the log names the one
+		// bound), which is what tests and throw-away servers want.
+		s.Int("port", &l.Port, 0, maxPort)
 		s.Text("tls", &l.TLS)
 		s.Rule("tls", func() string {
 			if l.TLS == TLSOnly && !c.TLS.Enabled() {
@@ -93,7 +95,9 @@ func (c *Config) listenKeys(s *section) {
 		})
 		s.Rule("", func() string { // the second bind would fail
 			if checkAddr(l.Addr) != "" || inRange(l.Port, minPort, maxPort) != "" {
-				return "" // a listener with a mistake would only collide by accident
+				// A listener with a mistake would only collide by accident;
+				// listeners on port 0 each get a port of their own.
+				return ""
 			}
 			id := canonicalAddr(l.Addr) + "\x00" + strconv.Itoa(l.Port)
 			if first, dup := seen[id]; dup {

@@ -107,7 +107,7 @@ func TestParseErrors(t *testing.T) {
 		{"listen port fraction", "{\"root\": \"/srv\", \"listen\": {\n\"port\": 70.5}}",
 			[]string{`g.json:2: listen.port: must be a whole number, got 70.5`}},
 		{"listen port huge", "{\"root\": \"/srv\", \"listen\": {\n\"port\": 99999999999999999999999}}",
-			[]string{`g.json:2: listen.port: must be between 1 and 65535, got 99999999999999999999999`}},
+			[]string{`g.json:2: listen.port: must be between 0 and 65535, got 99999999999999999999999`}},
 		{"port with exponent", "{\"root\": \"/srv\", \"listen\": {\n\"port\": 7e1}}",
 			[]string{`g.json:2: listen.port: must be a whole number, got 7e1`}},
 
@@ -204,10 +204,10 @@ func TestValueErrors(t *testing.T) {
 			[]string{`g.json:1: root: must not be empty`}},
 
 		// Ports.
-		{"listen port zero", "{\"root\": \"/srv\", \"listen\": {\n\"port\": 0}}",
-			[]string{`g.json:2: listen.port: must be between 1 and 65535, got 0`}},
+		{"listen port negative", "{\"root\": \"/srv\", \"listen\": {\n\"port\": -1}}",
+			[]string{`g.json:2: listen.port: must be between 0 and 65535, got -1`}},
 		{"listen port too big", "{\"root\": \"/srv\", \"listen\": [{\"port\": 70},\n{\"port\": 65536}]}",
-			[]string{`g.json:2: listen[1].port: must be between 1 and 65535, got 65536`}},
+			[]string{`g.json:2: listen[1].port: must be between 0 and 65535, got 65536`}},
 		{"public-port range", "{\"root\": \"/srv\",\n\"public-port\": 65536}",
 			[]string{`g.json:2: public-port: must be between 1 and 65535, got 65536`}},
 		{"deprecated port range", "{\"root\": \"/srv\",\n\"port\": -1}",
@@ -268,7 +268,7 @@ func TestValueErrors(t *testing.T) {
 		// Every problem at once, in file order, the missing key last.
 		{"many problems", `{
   "hostname": "",
-  "listen": {"addr": "::", "port": 0},
+  "listen": {"addr": "::", "port": -1},
   "log": {"level": "loud", "enable": true},
   "limits": {
     "request-timeout": "-1s",
@@ -277,7 +277,7 @@ func TestValueErrors(t *testing.T) {
   "user": ""
 }`, []string{
 			`g.json:2: hostname: must not be empty`,
-			`g.json:3: listen.port: must be between 1 and 65535, got 0`,
+			`g.json:3: listen.port: must be between 0 and 65535, got -1`,
 			`g.json:4: log.level: unknown level "loud" (want debug, info, warn or error)`,
 			`g.json:6: limits.request-timeout: must be positive, got "-1s"`,
 			`g.json:7: limits.max-connections: must be between 1 and 2147483647, got 0`,
@@ -402,6 +402,8 @@ func TestParseListen(t *testing.T) {
 			[]Listen{{"0.0.0.0", 70, TLSAuto}, {"::1", 70, TLSAuto}, {"::", 7070, TLSAuto}}, nil},
 		{"host name addr", `{"root": "/r", "listen": {"addr": "localhost"}}`, []Listen{{"localhost", 70, TLSAuto}}, nil},
 		{"zoned addr", `{"root": "/r", "listen": {"addr": "fe80::1%eth0"}}`, []Listen{{"fe80::1%eth0", 70, TLSAuto}}, nil},
+		{"any free port", `{"root": "/r", "listen": [{"addr": "127.0.0.1", "port": 0}, {"addr": "127.0.0.1", "port": 0}]}`,
+			[]Listen{{"127.0.0.1", 0, TLSAuto}, {"127.0.0.1", 0, TLSAuto}}, nil},
 		{"deprecated port alone", "{\"root\": \"/r\",\n\"port\": 7070}", []Listen{{"::", 7070, TLSAuto}},
 			[]string{"g.json:2: port: deprecated, use listen.port instead"}},
 		{"deprecated port fills listen without port", "{\"root\": \"/r\", \"listen\": {\"addr\": \"::1\"},\n\"port\": 7070}",
