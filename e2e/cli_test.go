@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,23 +60,50 @@ func TestCheck(t *testing.T) {
 		t.Errorf("-t -r: code %d stderr %q", code, errOut)
 	}
 
+	// A file whose shape is right gets every problem of its values at
+	// once, in file order, the file system's included.
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte(`{
   "hostname": "example.org",
   "root": "/does/not/exist",
-  "listen": {"addr": "::", "port": 70000},
+  "listen": [{"addr": "::", "port": 70000}, {"port": 7070}, {"port": 7070}],
   "log": {"level": "loud"},
-  "limits": {"request-timeout": "10x"},
-  "colour": "blue"
+  "limits": {"request-timeout": "-1s"}
 }
 `), 0o644)
 	code, out, errOut := runGopherd(t, "--check", bad)
 	if code != 2 || out != "" {
 		t.Fatalf("bad config: code %d stdout %q stderr %q", code, out, errOut)
 	}
-	for _, want := range []string{"bad.json:4", "listen.port", "bad.json:5", "log.level", "bad.json:6", "limits.request-timeout", "bad.json:7", "colour"} {
+	wantLines := []string{
+		bad + `:3: root: directory "/does/not/exist" does not exist`,
+		bad + `:4: listen[0].port: must be between 0 and 65535, got 70000`,
+		bad + `:4: listen[2]: same address as listen[1] ([::]:7070)`,
+		bad + `:5: log.level: unknown level "loud" (want debug, info, warn or error)`,
+		bad + `:6: limits.request-timeout: must be positive, got "-1s"`,
+	}
+	if got := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n"); !slices.Equal(got, wantLines) {
+		t.Errorf("bad config: stderr\n%s\nwant\n%s", errOut, strings.Join(wantLines, "\n"))
+	}
+
+	// A file of the wrong shape gets the shape problems.
+	shape := filepath.Join(t.TempDir(), "shape.json")
+	os.WriteFile(shape, []byte(`{
+  "hostname": "example.org",
+  "root": "/does/not/exist",
+  "listen": {"addr": "::", "port": "70"},
+  "log": {"level": "loud"},
+  "limits": {"request-timeout": "10x"},
+  "colour": "blue"
+}
+`), 0o644)
+	code, out, errOut = runGopherd(t, "--check", shape)
+	if code != 2 || out != "" {
+		t.Fatalf("shape: code %d stdout %q stderr %q", code, out, errOut)
+	}
+	for _, want := range []string{"shape.json:4: listen.port", "shape.json:6: limits.request-timeout", "shape.json:7: colour"} {
 		if !strings.Contains(errOut, want) {
-			t.Errorf("bad config: stderr lacks %q:\n%s", want, errOut)
+			t.Errorf("shape: stderr lacks %q:\n%s", want, errOut)
 		}
 	}
 

@@ -171,6 +171,18 @@ func TestNotFoundMessageMatchesSpacecookie(t *testing.T) {
 	}
 }
 
+// TestLimitDefaults checks that a file without limits gets the server's
+// defaults (the config leaves them at 0): here the 1024-byte request line.
+func TestLimitDefaults(t *testing.T) {
+	d, _ := startFixture(t, nil)
+	if got := string(d.get(strings.Repeat("A", 1100))); !strings.Contains(got, "Request too large") {
+		t.Errorf("1100-byte request: got %q, want the too-large error item", got)
+	}
+	if got := string(d.get(strings.Repeat("A", 1000))); !strings.HasPrefix(got, "3") || strings.Contains(got, "too large") {
+		t.Errorf("1000-byte request: got %q, want a not-found error item", got)
+	}
+}
+
 // TestLimitsCutOffAbusersOnly holds an oversized request, a client that never
 // sends a newline and a silent client open at once, and checks that a normal
 // client is still served while each abuser gets its own error item.

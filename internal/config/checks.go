@@ -11,9 +11,9 @@ import (
 	"gopherd/internal/gopher"
 )
 
-// The checks below are shared by Parse (on values as read) and Validate (on
-// a Config that may have been built or changed by hand), so both agree on
-// what is valid. Each returns "" or a message for Problem.Msg.
+// The value rules. Validate applies them (keys.go says to which key), to a
+// Config read from a file or built by hand alike. Each returns "" or a
+// message for Problem.Msg.
 
 const (
 	minPort = 1
@@ -58,47 +58,16 @@ func canonicalAddr(s string) string {
 	return strings.ToLower(strings.TrimSuffix(s, "."))
 }
 
-func checkPort(n int) string {
-	if n < minPort || n > maxPort {
-		return fmt.Sprintf("must be between %d and %d, got %d", minPort, maxPort, n)
+// inRange checks that a number is in [lo, hi].
+func inRange[T int | int64](n, lo, hi T) string {
+	if n < lo || n > hi {
+		return fmt.Sprintf("must be between %d and %d, got %d", lo, hi, n)
 	}
 	return ""
 }
 
-// checkListenPort allows port 0 besides the usual range: --listen ADDR:0
-// asks the kernel for any free port (the log names the one bound), which
-// is what tests and throw-away servers want.
-func checkListenPort(n int) string {
-	if n == 0 {
-		return ""
-	}
-	return checkPort(n)
-}
-
-// tlsOnlyWithoutCert is the problem of a TLS-only listener when no
-// certificate is configured.
-const tlsOnlyWithoutCert = `"only" needs a certificate: set tls.certificate and tls.key`
-
-// checkTLSMode checks a listener's tls mode as written.
-func checkTLSMode(s string) string {
-	if _, ok := parseTLSMode(s); !ok {
-		return fmt.Sprintf(`unknown mode %s (want "auto", "only" or "off")`, quote(s))
-	}
-	return ""
-}
-
-// checkPath checks the syntax of a file name.
+// checkPath checks the syntax of a file name, of a file or a directory.
 func checkPath(s string) string {
-	if s == "" {
-		return "must not be empty"
-	}
-	if strings.IndexByte(s, 0) >= 0 {
-		return "must not contain a NUL byte"
-	}
-	return ""
-}
-
-func checkRoot(s string) string {
 	if s == "" {
 		return "must not be empty"
 	}
@@ -199,13 +168,6 @@ func checkLevel(s string) string {
 	return ""
 }
 
-func checkCount(n, hi int) string {
-	if n < 1 || n > hi {
-		return fmt.Sprintf("must be between 1 and %d, got %d", hi, n)
-	}
-	return ""
-}
-
 func checkTimeout(d time.Duration) string {
 	if d <= 0 {
 		return fmt.Sprintf("must be positive, got %q", d.String())
@@ -213,18 +175,31 @@ func checkTimeout(d time.Duration) string {
 	return ""
 }
 
-// duplicateListeners returns pairs (i, j), i < j, of listeners on the same
-// address and port: the second bind would fail.
-func duplicateListeners(ls []Listen) [][2]int {
-	var dups [][2]int
-	first := make(map[string]int, len(ls))
-	for j, l := range ls {
-		k := canonicalAddr(l.Addr) + "\x00" + strconv.Itoa(l.Port)
-		if i, ok := first[k]; ok {
-			dups = append(dups, [2]int{i, j})
-			continue
-		}
-		first[k] = j
+// sizeUnits are the units parseSize accepts, binary and decimal.
+var sizeUnits = map[string]int64{
+	"": 1, "B": 1,
+	"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+	"kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+}
+
+// parseSize reads a byte size: a whole number, then optionally a space and
+// a unit (B, KiB, MiB, GiB, TiB, or kB, MB, GB, TB), as in "512MiB". A
+// size too large for an int64 is an error wrapping strconv.ErrRange.
+func parseSize(s string) (int64, error) {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
 	}
-	return dups
+	mult, ok := sizeUnits[strings.TrimPrefix(s[i:], " ")]
+	if i == 0 || !ok {
+		return 0, fmt.Errorf("invalid size %q", s)
+	}
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	if n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("size %q: %w", s, strconv.ErrRange)
+	}
+	return n * mult, nil
 }

@@ -66,7 +66,8 @@
 //	             HTTP request ("GET /x HTTP/1.1" and the other methods)
 //	             with a short HTML page saying this is a Gopher server,
 //	             instead of treating it as a selector. Default true.
-//	limits       object. gopherd only, not in spacecookie.
+//	limits       object. gopherd only, not in spacecookie. A limit left
+//	             out takes the server's default, given below.
 //	  request-bytes          number, 1–1048576. Longest request line
 //	                         accepted, in bytes. Default 1024.
 //	  request-timeout        duration string such as "10s" or "1m30s",
@@ -84,27 +85,35 @@
 // Unknown keys, duplicate keys, values of the wrong type and values out of
 // range are errors. Every error names the file, the line and the key path
 // (for example "gopherd.json:7: limits.request-timeout: invalid duration
-// \"10x\""), and Parse reports all of them at once.
+// \"10x\"").
+//
+// Checking happens in two steps, each rule in one of them. Parse checks
+// the shape of the file: JSON syntax, the type of each value, unknown and
+// duplicate keys, and values that cannot be stored at all (a duration or a
+// TLS mode that does not parse). Validate checks the values: ranges, host
+// names, addresses, users, keys that depend on each other, and the file
+// system. Each reports every problem it finds at once, in file order, so
+// that a file whose shape is right gets all its problems from Validate in
+// one run. Every key is declared once, in keys.go, which also says how to
+// add one.
 package config
 
 import (
+	"fmt"
 	"net"
 	"slices"
 	"strconv"
 	"time"
 )
 
-// Defaults for a configuration file (spacecookie's) and for the limits.
+// Defaults for a configuration file (spacecookie's). The limits have no
+// defaults here: a limit the file leaves out is 0, for the server's own
+// default (server.DefaultLimits).
 const (
-	DefaultHostname            = "localhost"
-	DefaultAddr                = "::"
-	DefaultPort                = 70
-	DefaultLevel               = "info"
-	DefaultRequestBytes        = 1024
-	DefaultRequestTimeout      = 10 * time.Second
-	DefaultIdleTimeout         = 30 * time.Second
-	DefaultMaxConnections      = 1024
-	DefaultMaxConnectionsPerIP = 32
+	DefaultHostname = "localhost"
+	DefaultAddr     = "::"
+	DefaultPort     = 70
+	DefaultLevel    = "info"
 
 	// MaxRequestBytes caps limits.request-bytes: a Gopher request line is
 	// a selector and perhaps a search string, and the server may allocate
@@ -163,6 +172,24 @@ func parseTLSMode(s string) (TLSMode, bool) {
 	return 0, false
 }
 
+// UnmarshalText reads a mode as the file spells it.
+func (m *TLSMode) UnmarshalText(b []byte) error {
+	v, ok := parseTLSMode(string(b))
+	if !ok {
+		return fmt.Errorf(`unknown mode %s (want "auto", "only" or "off")`, quote(string(b)))
+	}
+	*m = v
+	return nil
+}
+
+// validate catches a mode set by hand to no mode at all.
+func (m TLSMode) validate() string {
+	if m < TLSAuto || m > TLSOff {
+		return fmt.Sprintf("unknown mode %d", int(m))
+	}
+	return ""
+}
+
 // TLS is the tls section: the certificate served to TLS clients. The zero
 // TLS means no TLS.
 type TLS struct {
@@ -187,7 +214,8 @@ type Log struct {
 	Level    string // "debug", "info", "warn" or "error"
 }
 
-// Limits bounds what one client, and all of them together, may use.
+// Limits bounds what one client, and all of them together, may use. A
+// field left at 0 means the server's default (server.DefaultLimits).
 type Limits struct {
 	RequestBytes        int
 	RequestTimeout      time.Duration
@@ -196,20 +224,11 @@ type Limits struct {
 	MaxConnectionsPerIP int
 }
 
-// DefaultLimits returns the limits used when the file sets none.
-func DefaultLimits() Limits {
-	return Limits{
-		RequestBytes:        DefaultRequestBytes,
-		RequestTimeout:      DefaultRequestTimeout,
-		IdleTimeout:         DefaultIdleTimeout,
-		MaxConnections:      DefaultMaxConnections,
-		MaxConnectionsPerIP: DefaultMaxConnectionsPerIP,
-	}
-}
-
-// Config is a complete, checked configuration. Values returned by Default,
-// Parse and Load are shared between goroutines (a reload swaps whole
-// Configs), so treat them as read-only; use Clone to derive a changed copy.
+// Config is a complete configuration: Parse and Load return one whose
+// shape is right, and Validate says whether its values are. Values returned
+// by Default, Parse and Load are shared between goroutines (a reload swaps
+// whole Configs), so treat them as read-only; use Clone to derive a changed
+// copy.
 type Config struct {
 	Source     string // file name it was read from, "" for Default
 	Hostname   string
@@ -226,41 +245,33 @@ type Config struct {
 	// as the deprecated top-level port; the caller should log them.
 	Warnings []Problem
 
+	// legacyPort is the deprecated top-level port as the file set it, 0
+	// when it did not; Parse has applied it to Listen already.
+	legacyPort int
+
 	// where remembers the lines keys were found on so that Validate can
 	// point at them; nil for Default and hand-built Configs.
 	where *positions
 }
 
-// positions maps key paths to the lines they were read from.
-type positions struct {
-	lines map[string]int
-	// listenKeys[i] is how Listen[i] is named in messages: "listen" when
-	// the file used a single object, "listen[i]" when it used a list.
-	listenKeys []string
-}
-
 // Default returns the zero-config configuration: the working directory
 // served to 127.0.0.1:7070 as "localhost", logging on with client addresses
-// hidden, the default limits, no TLS, and the HTML page for HTTP requests.
+// hidden, the server's default limits, no TLS, and the HTML page for HTTP
+// requests.
 func Default() *Config {
-	return &Config{
-		Hostname: DefaultHostname,
-		Root:     ZeroConfigRoot,
-		Listen:   []Listen{{Addr: ZeroConfigAddr, Port: ZeroConfigPort}},
-		Log:      Log{Enable: true, HideIPs: true, Level: DefaultLevel},
-		Limits:   DefaultLimits(),
-		HTTPPage: true,
-	}
+	c := fileDefaults("")
+	c.Root = ZeroConfigRoot
+	c.Listen = []Listen{{Addr: ZeroConfigAddr, Port: ZeroConfigPort}}
+	return c
 }
 
 // fileDefaults returns spacecookie's defaults for a configuration file,
-// without a listener (Parse adds those) and without a root (it is required).
+// without a listener (Parse adds it) and without a root (it is required).
 func fileDefaults(name string) *Config {
 	return &Config{
 		Source:   name,
 		Hostname: DefaultHostname,
 		Log:      Log{Enable: true, HideIPs: true, Level: DefaultLevel},
-		Limits:   DefaultLimits(),
 		HTTPPage: true,
 	}
 }

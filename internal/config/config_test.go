@@ -3,7 +3,6 @@ package config
 import (
 	"reflect"
 	"testing"
-	"time"
 )
 
 func TestDefault(t *testing.T) {
@@ -13,13 +12,7 @@ func TestDefault(t *testing.T) {
 		Root:     ".",
 		Listen:   []Listen{{Addr: "127.0.0.1", Port: 7070}},
 		Log:      Log{Enable: true, HideIPs: true, Level: "info"},
-		Limits: Limits{
-			RequestBytes:        1024,
-			RequestTimeout:      10 * time.Second,
-			IdleTimeout:         30 * time.Second,
-			MaxConnections:      1024,
-			MaxConnectionsPerIP: 32,
-		},
+		Limits:   Limits{}, // the server's defaults
 		HTTPPage: true,
 	}
 	if !reflect.DeepEqual(c, want) {

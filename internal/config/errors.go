@@ -1,8 +1,10 @@
 package config
 
 import (
+	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Problem is one thing wrong with a configuration.
@@ -117,4 +119,39 @@ func plainKey(k string) bool {
 // indexPath names element i of the list at prefix.
 func indexPath(prefix string, i int) string {
 	return prefix + "[" + strconv.Itoa(i) + "]"
+}
+
+// sortProblems puts problems in file order, those without a line last.
+func sortProblems(ps []Problem) {
+	sort.SliceStable(ps, func(i, j int) bool {
+		li, lj := ps[i].Line, ps[j].Line
+		if li == 0 || lj == 0 {
+			return lj == 0 && li != 0
+		}
+		return li < lj
+	})
+}
+
+// oneLine escapes control characters in a message and cuts it to a length
+// that fits a line: a safety net for messages that carry text from the
+// file without quote, such as an UnmarshalText error.
+func oneLine(msg string) string {
+	const max = 256
+	if len(msg) <= max && !strings.ContainsFunc(msg, unicode.IsControl) {
+		return msg
+	}
+	var b strings.Builder
+	for _, r := range msg {
+		if b.Len() >= max {
+			b.WriteString("…")
+			break
+		}
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// FuzzParse checks that Parse never panics, that a failure is an *Error
-// with one line per problem, and that a success yields a Config that meets
-// its own invariants.
+// FuzzParse checks that Parse and Validate never panic, that a failure is
+// an *Error with one line per problem and a key or a line for each, and
+// that a Config whose values Validate accepts serves a valid menu port.
 func FuzzParse(f *testing.F) {
 	seeds := []string{
 		`{"root": "/srv"}`,
@@ -18,6 +18,7 @@ func FuzzParse(f *testing.F) {
 		`{"root": "r", "user": "1000:1000", "log": {"level": "WARNING"}}`,
 		`{"root": "r", "listen": [{"port": 70}, {"port": 70}]}`,
 		`{"root": 1, "listen": [], "log": [], "limits": {"x": {}}}`,
+		`{"root": "r", "port": 0, "listen": {"tls": "only"}, "tls": {"certificate": "", "key": null}}`,
 		"\xEF\xBB\xBF{\"root\": \"\\u0000\"}",
 		`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`,
 		`{"a":`,
@@ -32,25 +33,37 @@ func FuzzParse(f *testing.F) {
 			if c != nil {
 				t.Fatal("Config returned together with an error")
 			}
-			var e *Error
-			if !errors.As(err, &e) || len(e.Problems) == 0 {
-				t.Fatalf("error %T %v is not a non-empty *Error", err, err)
-			}
-			if n := strings.Count(e.Error(), "\n") + 1; n != len(e.Problems) {
-				t.Fatalf("%d lines for %d problems: %q", n, len(e.Problems), e.Error())
-			}
+			checkFuzzError(t, err)
 			return
 		}
-		// A missing root is Validate's to report, since --root may supply
-		// it; everything else must already hold.
-		if c.Root == "" {
-			c.Root = "/srv"
+		if err := c.Validate(); err != nil {
+			checkFuzzError(t, err)
 		}
-		if ps := c.invariants(); len(ps) > 0 {
-			t.Fatalf("parsed Config breaks invariants: %v\n%+v", (&Error{Problems: ps}).Error(), c)
+		// The file system aside, a Config whose values are right must
+		// serve. A missing root is allowed: --root may supply it.
+		for _, p := range c.check(false) {
+			if p.Key != "root" {
+				return
+			}
 		}
 		if c.MenuPort() < 1 || c.MenuPort() > 65535 {
 			t.Fatalf("MenuPort = %d", c.MenuPort())
 		}
 	})
+}
+
+func checkFuzzError(t *testing.T, err error) {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) || len(e.Problems) == 0 {
+		t.Fatalf("error %T %v is not a non-empty *Error", err, err)
+	}
+	if n := strings.Count(e.Error(), "\n") + 1; n != len(e.Problems) {
+		t.Fatalf("%d lines for %d problems: %q", n, len(e.Problems), e.Error())
+	}
+	for _, p := range e.Problems {
+		if p.Key == "" && p.Line == 0 {
+			t.Fatalf("problem with neither key nor line: %+v", p)
+		}
+	}
 }

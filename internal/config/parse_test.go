@@ -64,8 +64,6 @@ func TestParseErrors(t *testing.T) {
 		// Shape.
 		{"not an object", "\n[1, 2]",
 			[]string{`g.json:2: the configuration must be a JSON object, got list`}},
-		{"root empty", `{"root": ""}`,
-			[]string{`g.json:1: root: must not be empty`}},
 
 		// Unknown keys.
 		{"unknown top key with typo", "{\"root\": \"/srv\",\n\"hostnme\": \"h\"}",
@@ -106,24 +104,14 @@ func TestParseErrors(t *testing.T) {
 			[]string{`g.json:2: user: must be a string, got number`}},
 
 		// Ports.
-		{"listen port negative", "{\"root\": \"/srv\", \"listen\": {\n\"port\": -1}}",
-			[]string{`g.json:2: listen.port: must be between 0 and 65535, got -1`}},
-		{"listen port too big", "{\"root\": \"/srv\", \"listen\": [{\"port\": 70},\n{\"port\": 65536}]}",
-			[]string{`g.json:2: listen[1].port: must be between 0 and 65535, got 65536`}},
 		{"listen port fraction", "{\"root\": \"/srv\", \"listen\": {\n\"port\": 70.5}}",
 			[]string{`g.json:2: listen.port: must be a whole number, got 70.5`}},
 		{"listen port huge", "{\"root\": \"/srv\", \"listen\": {\n\"port\": 99999999999999999999999}}",
 			[]string{`g.json:2: listen.port: must be between 0 and 65535, got 99999999999999999999999`}},
 		{"port with exponent", "{\"root\": \"/srv\", \"listen\": {\n\"port\": 7e1}}",
 			[]string{`g.json:2: listen.port: must be a whole number, got 7e1`}},
-		{"public-port range", "{\"root\": \"/srv\",\n\"public-port\": 65536}",
-			[]string{`g.json:2: public-port: must be between 1 and 65535, got 65536`}},
-		{"deprecated port range", "{\"root\": \"/srv\",\n\"port\": -1}",
-			[]string{`g.json:2: port: must be between 1 and 65535, got -1`}},
 
 		// Log level.
-		{"unknown level", "{\"root\": \"/srv\", \"log\": {\n\"level\": \"verbose\"}}",
-			[]string{`g.json:2: log.level: unknown level "verbose" (want debug, info, warn or error)`}},
 		{"level not string", "{\"root\": \"/srv\", \"log\": {\n\"level\": 3}}",
 			[]string{`g.json:2: log.level: must be a string, got number`}},
 
@@ -132,12 +120,108 @@ func TestParseErrors(t *testing.T) {
 			[]string{`g.json:2: limits.request-timeout: invalid duration "10x"`}},
 		{"duration without unit", "{\"root\": \"/srv\", \"limits\": {\n\"idle-timeout\": \"30\"}}",
 			[]string{`g.json:2: limits.idle-timeout: invalid duration "30"`}},
+		{"duration as number", "{\"root\": \"/srv\", \"limits\": {\n\"request-timeout\": 10}}",
+			[]string{`g.json:2: limits.request-timeout: must be a duration string such as "10s", got number`}},
+
+		// TLS and the HTTP page.
+		{"tls not object", "{\"root\": \"/srv\",\n\"tls\": \"/etc/cert.pem\"}",
+			[]string{`g.json:2: tls: must be an object, got string`}},
+		{"tls without key", "{\"root\": \"/srv\",\n\"tls\": {\"certificate\": \"/c.pem\"}}",
+			[]string{`g.json:2: tls.key: required key is missing (the PEM file with the private key)`}},
+		{"tls empty object", "{\"root\": \"/srv\",\n\"tls\": {}}",
+			[]string{
+				`g.json:2: tls.certificate: required key is missing (the PEM file with the certificate chain)`,
+				`g.json:2: tls.key: required key is missing (the PEM file with the private key)`,
+			}},
+		{"tls file as number", "{\"root\": \"/srv\", \"tls\": {\"certificate\": \"/c\",\n\"key\": 1}}",
+			[]string{`g.json:2: tls.key: must be a string, got number`}},
+		{"tls unknown key", "{\"root\": \"/srv\", \"tls\": {\"certificate\": \"/c\", \"key\": \"/k\",\n\"cert\": \"/c\"}}",
+			[]string{`g.json:2: tls.cert: unknown key`}},
+		{"top-level certificate", "{\"root\": \"/srv\",\n\"certificate\": \"/c\"}",
+			[]string{`g.json:2: certificate: unknown key (did you mean "tls.certificate"?)`}},
+		{"listen tls unknown mode", "{\"root\": \"/srv\", \"listen\": {\n\"tls\": \"on\"}}",
+			[]string{`g.json:2: listen.tls: unknown mode "on" (want "auto", "only" or "off")`}},
+		{"listen tls bool", "{\"root\": \"/srv\", \"listen\": {\n\"tls\": true}}",
+			[]string{`g.json:2: listen.tls: must be a string, got boolean`}},
+		{"http-page string", "{\"root\": \"/srv\",\n\"http-page\": \"no\"}",
+			[]string{`g.json:2: http-page: must be true or false, got string`}},
+
+		// Every shape problem at once, in file order.
+		{"many problems", `{
+  "hostname": "h",
+  "listen": {"addr": "::", "port": "70", "extra": 1},
+  "log": {"level": 3, "enable": 1},
+  "limits": {
+    "request-timeout": "10x",
+    "max-connections": 1.5
+  },
+  "hostname": "again"
+}`, []string{
+			`g.json:3: listen.port: must be a number, got string`,
+			`g.json:3: listen.extra: unknown key`,
+			`g.json:4: log.enable: must be true or false, got number`,
+			`g.json:4: log.level: must be a string, got number`,
+			`g.json:6: limits.request-timeout: invalid duration "10x"`,
+			`g.json:7: limits.max-connections: must be a whole number, got 1.5`,
+			`g.json:9: hostname: duplicate key (first set on line 2)`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := parseErr(t, tt.src)
+			got := strings.Split(e.Error(), "\n")
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("errors:\n  got  %q\n  want %q", got, tt.want)
+			}
+			if len(e.Problems) != len(tt.want) {
+				t.Errorf("%d problems, want %d", len(e.Problems), len(tt.want))
+			}
+		})
+	}
+}
+
+// valueLines returns the problems Validate finds in a Config parsed from
+// src, the file system aside, as Error() lines.
+func valueLines(t *testing.T, src string) []string {
+	t.Helper()
+	ps := mustParse(t, src).check(false)
+	if len(ps) == 0 {
+		return nil
+	}
+	return strings.Split((&Error{Problems: ps}).Error(), "\n")
+}
+
+// TestValueErrors holds files whose shape is right, so that Parse accepts
+// them, and whose values are wrong, so that Validate does not.
+func TestValueErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []string // Error() lines, exactly
+	}{
+		// Root.
+		{"root empty", `{"root": ""}`,
+			[]string{`g.json:1: root: must not be empty`}},
+
+		// Ports.
+		{"listen port negative", "{\"root\": \"/srv\", \"listen\": {\n\"port\": -1}}",
+			[]string{`g.json:2: listen.port: must be between 0 and 65535, got -1`}},
+		{"listen port too big", "{\"root\": \"/srv\", \"listen\": [{\"port\": 70},\n{\"port\": 65536}]}",
+			[]string{`g.json:2: listen[1].port: must be between 0 and 65535, got 65536`}},
+		{"public-port range", "{\"root\": \"/srv\",\n\"public-port\": 65536}",
+			[]string{`g.json:2: public-port: must be between 1 and 65535, got 65536`}},
+		{"deprecated port range", "{\"root\": \"/srv\",\n\"port\": -1}",
+			[]string{`g.json:2: port: must be between 1 and 65535, got -1`}},
+
+		// Log level.
+		{"unknown level", "{\"root\": \"/srv\", \"log\": {\n\"level\": \"verbose\"}}",
+			[]string{`g.json:2: log.level: unknown level "verbose" (want debug, info, warn or error)`}},
+
+		// Durations.
 		{"negative duration", "{\"root\": \"/srv\", \"limits\": {\n\"idle-timeout\": \"-5s\"}}",
 			[]string{`g.json:2: limits.idle-timeout: must be positive, got "-5s"`}},
 		{"zero duration", "{\"root\": \"/srv\", \"limits\": {\n\"request-timeout\": \"0s\"}}",
 			[]string{`g.json:2: limits.request-timeout: must be positive, got "0s"`}},
-		{"duration as number", "{\"root\": \"/srv\", \"limits\": {\n\"request-timeout\": 10}}",
-			[]string{`g.json:2: limits.request-timeout: must be a duration string such as "10s", got number`}},
 
 		// Limits.
 		{"request-bytes zero", "{\"root\": \"/srv\", \"limits\": {\n\"request-bytes\": 0}}",
@@ -175,63 +259,36 @@ func TestParseErrors(t *testing.T) {
 		{"user uid -1", "{\"root\": \"/srv\",\n\"user\": \"4294967295\"}",
 			[]string{`g.json:2: user: invalid user "4294967295": want a user name, a uid or uid:gid`}},
 
-		// TLS and the HTTP page.
-		{"tls not object", "{\"root\": \"/srv\",\n\"tls\": \"/etc/cert.pem\"}",
-			[]string{`g.json:2: tls: must be an object, got string`}},
-		{"tls without key", "{\"root\": \"/srv\",\n\"tls\": {\"certificate\": \"/c.pem\"}}",
-			[]string{`g.json:2: tls.key: required key is missing (the PEM file with the private key)`}},
-		{"tls empty object", "{\"root\": \"/srv\",\n\"tls\": {}}",
-			[]string{
-				`g.json:2: tls.certificate: required key is missing (the PEM file with the certificate chain)`,
-				`g.json:2: tls.key: required key is missing (the PEM file with the private key)`,
-			}},
+		// TLS.
 		{"tls empty file names", "{\"root\": \"/srv\", \"tls\": {\n\"certificate\": \"\",\n\"key\": \"a\\u0000b\"}}",
 			[]string{`g.json:2: tls.certificate: must not be empty`, `g.json:3: tls.key: must not contain a NUL byte`}},
-		{"tls file as number", "{\"root\": \"/srv\", \"tls\": {\"certificate\": \"/c\",\n\"key\": 1}}",
-			[]string{`g.json:2: tls.key: must be a string, got number`}},
-		{"tls unknown key", "{\"root\": \"/srv\", \"tls\": {\"certificate\": \"/c\", \"key\": \"/k\",\n\"cert\": \"/c\"}}",
-			[]string{`g.json:2: tls.cert: unknown key`}},
-		{"top-level certificate", "{\"root\": \"/srv\",\n\"certificate\": \"/c\"}",
-			[]string{`g.json:2: certificate: unknown key (did you mean "tls.certificate"?)`}},
-		{"listen tls unknown mode", "{\"root\": \"/srv\", \"listen\": {\n\"tls\": \"on\"}}",
-			[]string{`g.json:2: listen.tls: unknown mode "on" (want "auto", "only" or "off")`}},
-		{"listen tls bool", "{\"root\": \"/srv\", \"listen\": {\n\"tls\": true}}",
-			[]string{`g.json:2: listen.tls: must be a string, got boolean`}},
 		{"listen tls only without certificate", "{\"root\": \"/srv\", \"listen\": [{\"port\": 70},\n{\"port\": 7443, \"tls\": \"only\"}]}",
 			[]string{`g.json:2: listen[1].tls: "only" needs a certificate: set tls.certificate and tls.key`}},
-		{"http-page string", "{\"root\": \"/srv\",\n\"http-page\": \"no\"}",
-			[]string{`g.json:2: http-page: must be true or false, got string`}},
 
 		// Every problem at once, in file order, the missing key last.
 		{"many problems", `{
   "hostname": "",
-  "listen": {"addr": "::", "port": -1, "extra": 1},
-  "log": {"level": "loud", "enable": 1},
+  "listen": {"addr": "::", "port": -1},
+  "log": {"level": "loud", "enable": true},
   "limits": {
-    "request-timeout": "10x",
+    "request-timeout": "-1s",
     "max-connections": 0
   },
-  "hostname": "again"
+  "user": ""
 }`, []string{
 			`g.json:2: hostname: must not be empty`,
-			`g.json:3: listen.extra: unknown key`,
 			`g.json:3: listen.port: must be between 0 and 65535, got -1`,
-			`g.json:4: log.enable: must be true or false, got number`,
 			`g.json:4: log.level: unknown level "loud" (want debug, info, warn or error)`,
-			`g.json:6: limits.request-timeout: invalid duration "10x"`,
+			`g.json:6: limits.request-timeout: must be positive, got "-1s"`,
 			`g.json:7: limits.max-connections: must be between 1 and 2147483647, got 0`,
-			`g.json:9: hostname: duplicate key (first set on line 2)`,
+			`g.json:9: user: must not be empty (leave user out or set it to null)`,
+			`g.json: root: required key is missing (the directory to serve; --root also sets it)`,
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := parseErr(t, tt.src)
-			got := strings.Split(e.Error(), "\n")
-			if !reflect.DeepEqual(got, tt.want) {
+			if got := valueLines(t, tt.src); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("errors:\n  got  %q\n  want %q", got, tt.want)
-			}
-			if len(e.Problems) != len(tt.want) {
-				t.Errorf("%d problems, want %d", len(e.Problems), len(tt.want))
 			}
 		})
 	}
@@ -255,6 +312,7 @@ func TestParseProblemFields(t *testing.T) {
 func withoutPositions(c *Config) *Config {
 	d := c.Clone()
 	d.where = nil
+	d.legacyPort = 0
 	d.Warnings = nil
 	return d
 }
@@ -267,13 +325,7 @@ func TestParseDefaults(t *testing.T) {
 		Root:     "/srv/gopher",
 		Listen:   []Listen{{Addr: "::", Port: 70}},
 		Log:      Log{Enable: true, HideIPs: true, HideTime: false, Level: "info"},
-		Limits: Limits{
-			RequestBytes:        1024,
-			RequestTimeout:      10 * time.Second,
-			IdleTimeout:         30 * time.Second,
-			MaxConnections:      1024,
-			MaxConnectionsPerIP: 32,
-		},
+		Limits:   Limits{}, // the server's defaults
 		HTTPPage: true,
 	}
 	if got := withoutPositions(c); !reflect.DeepEqual(got, want) {
@@ -350,6 +402,8 @@ func TestParseListen(t *testing.T) {
 			[]Listen{{"0.0.0.0", 70, TLSAuto}, {"::1", 70, TLSAuto}, {"::", 7070, TLSAuto}}, nil},
 		{"host name addr", `{"root": "/r", "listen": {"addr": "localhost"}}`, []Listen{{"localhost", 70, TLSAuto}}, nil},
 		{"zoned addr", `{"root": "/r", "listen": {"addr": "fe80::1%eth0"}}`, []Listen{{"fe80::1%eth0", 70, TLSAuto}}, nil},
+		{"any free port", `{"root": "/r", "listen": [{"addr": "127.0.0.1", "port": 0}, {"addr": "127.0.0.1", "port": 0}]}`,
+			[]Listen{{"127.0.0.1", 0, TLSAuto}, {"127.0.0.1", 0, TLSAuto}}, nil},
 		{"deprecated port alone", "{\"root\": \"/r\",\n\"port\": 7070}", []Listen{{"::", 7070, TLSAuto}},
 			[]string{"g.json:2: port: deprecated, use listen.port instead"}},
 		{"deprecated port fills listen without port", "{\"root\": \"/r\", \"listen\": {\"addr\": \"::1\"},\n\"port\": 7070}",
@@ -384,7 +438,7 @@ func TestParseAccepts(t *testing.T) {
 	}{
 		{"null means default", `{"root": "/r", "hostname": null, "user": null, "log": null, "limits": null, "public-port": null}`,
 			func(c *Config) bool {
-				return c.Hostname == "localhost" && c.User == "" && c.Log.Enable && c.Limits == DefaultLimits()
+				return c.Hostname == "localhost" && c.User == "" && c.Log.Enable && c.Limits == Limits{}
 			}},
 		{"level case-insensitive", `{"root": "/r", "log": {"level": "Error"}}`,
 			func(c *Config) bool { return c.Log.Level == "error" }},
@@ -451,7 +505,6 @@ func TestParseSpacecookieShapes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := mustParse(t, tt.src)
 			tt.want.Source = "g.json"
-			tt.want.Limits = DefaultLimits()
 			tt.want.HTTPPage = true
 			if got := withoutPositions(c); !reflect.DeepEqual(got, &tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, &tt.want)
@@ -485,7 +538,6 @@ func TestLoadSpacecookieSamples(t *testing.T) {
 				t.Fatalf("Load: %v", err)
 			}
 			tt.want.Source = path
-			tt.want.Limits = DefaultLimits()
 			tt.want.HTTPPage = true
 			if got := withoutPositions(c); !reflect.DeepEqual(got, &tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, &tt.want)
@@ -546,11 +598,19 @@ func TestLoad(t *testing.T) {
 
 func TestMessagesStayOnOneLine(t *testing.T) {
 	// User text with newlines and escapes must not break the
-	// one-problem-per-line format.
-	e := parseErr(t, `{"root": "/r", "hostname": "a\nb\u001b[31m", "x\ny": 1, "log": {"level": "`+strings.Repeat("\\n", 200)+`"}}`)
-	lines := strings.Split(e.Error(), "\n")
-	if len(lines) != len(e.Problems) || len(lines) != 3 {
-		t.Errorf("%d lines for %d problems:\n%s", len(lines), len(e.Problems), e.Error())
+	// one-problem-per-line format, from Parse or from Validate.
+	e := parseErr(t, `{"root": "/r", "x\ny\u001b[31m": 1, "log": {"level": 3}}`)
+	checkOneLine(t, e.Problems, 2)
+	c := mustParse(t, `{"root": "/r", "hostname": "a\nb\u001b[31m", "log": {"level": "`+strings.Repeat("\\n", 200)+`"}}`)
+	checkOneLine(t, c.check(false), 2)
+}
+
+func checkOneLine(t *testing.T, ps []Problem, want int) {
+	t.Helper()
+	text := (&Error{Problems: ps}).Error()
+	lines := strings.Split(text, "\n")
+	if len(lines) != len(ps) || len(lines) != want {
+		t.Errorf("%d lines for %d problems, want %d:\n%s", len(lines), len(ps), want, text)
 	}
 	for _, l := range lines {
 		if strings.ContainsAny(l, "\r\x1b") || len(l) > 200 {
@@ -560,7 +620,12 @@ func TestMessagesStayOnOneLine(t *testing.T) {
 }
 
 func TestSuggest(t *testing.T) {
-	nested := map[string][]string{"log": logKeys, "limits": limitKeys, "listen": listenKeys}
+	top := []string{"hostname", "root", "listen", "port", "public-port", "user", "log", "limits", "tls", "http-page"}
+	nested := map[string][]string{
+		"log":    {"enable", "hide-ips", "hide-time", "level"},
+		"limits": {"request-bytes", "request-timeout", "idle-timeout", "max-connections", "max-connections-per-ip"},
+		"listen": {"addr", "port", "tls"},
+	}
 	tests := []struct{ key, want string }{
 		{"hostnam", "hostname"},
 		{"Hostname", "hostname"},
@@ -572,7 +637,7 @@ func TestSuggest(t *testing.T) {
 		{"x", ""},
 	}
 	for _, tt := range tests {
-		if got := suggest(tt.key, topKeys, nested); got != tt.want {
+		if got := suggest(tt.key, top, nested); got != tt.want {
 			t.Errorf("suggest(%q) = %q, want %q", tt.key, got, tt.want)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func validateLines(t *testing.T, c *Config) []string {
@@ -100,26 +101,29 @@ func TestValidateProblems(t *testing.T) {
 		{"root empty", func(c *Config) { c.Root = "" },
 			[]string{`root: required key is missing (the directory to serve; --root also sets it)`}, false},
 		{"no listeners", func(c *Config) { c.Listen = nil },
-			[]string{`listen: must not be empty`}, false},
+			[]string{`listen: must not be an empty list`}, false},
 		{"bad listener", func(c *Config) { c.Listen = append(c.Listen, Listen{Addr: "a b", Port: 70000}) },
 			[]string{
 				`listen[1].addr: invalid address "a b": want an IP address or a host name`,
-				`listen[1].port: must be between 1 and 65535, got 70000`,
+				`listen[1].port: must be between 0 and 65535, got 70000`,
 			}, false},
+		{"any free port, twice", func(c *Config) { c.Listen = []Listen{{Addr: "::1"}, {Addr: "::1"}} }, nil, false},
 		{"public port", func(c *Config) { c.PublicPort = -1 },
 			[]string{`public-port: must be between 1 and 65535, got -1`}, false},
 		{"user", func(c *Config) { c.User = "1:" },
 			[]string{`user: invalid user "1:": want a user name, a uid or uid:gid`}, false},
 		{"level not canonical", func(c *Config) { c.Log.Level = "WARN" },
 			[]string{`log.level: unknown level "WARN" (want debug, info, warn or error)`}, false},
-		{"limits", func(c *Config) { c.Limits = Limits{} },
+		{"limits", func(c *Config) { c.Limits = Limits{-1, -1, -time.Second, -1, maxCount + 1} },
 			[]string{
-				`limits.request-bytes: must be between 1 and 1048576, got 0`,
-				`limits.request-timeout: must be positive, got "0s"`,
-				`limits.idle-timeout: must be positive, got "0s"`,
-				`limits.max-connections: must be between 1 and 2147483647, got 0`,
-				`limits.max-connections-per-ip: must be between 1 and 2147483647, got 0`,
+				`limits.request-bytes: must be between 1 and 1048576, got -1`,
+				`limits.request-timeout: must be positive, got "-1ns"`,
+				`limits.idle-timeout: must be positive, got "-1s"`,
+				`limits.max-connections: must be between 1 and 2147483647, got -1`,
+				`limits.max-connections-per-ip: must be between 1 and 2147483647, got 2147483648`,
 			}, false},
+		// A limit left at 0 is the server's default.
+		{"limits unset", func(c *Config) { c.Limits = Limits{} }, nil, false},
 		{"tls files missing", func(c *Config) {
 			c.TLS = TLS{Certificate: filepath.Join(dir, "c.pem"), Key: filepath.Join(dir, "k.pem")}
 		},
