@@ -7,6 +7,7 @@ import (
 	"gopherd/internal/fs"
 	"gopherd/internal/gopher"
 	"gopherd/internal/pages"
+	"gopherd/internal/server"
 )
 
 // site composes the handler chain for configuration c, whose menus name
@@ -14,7 +15,13 @@ import (
 // the file tree as the fallback. A new kind of content (the gateway,
 // search, robots.txt) is one more registration here.
 func (d *daemon) site(c *config.Config, port int) (gopher.Handler, error) {
-	tree, err := fs.New(fs.Options{Root: c.Root, Logger: d.logger})
+	// Making a menu is bounded by the same time a client has to send its
+	// request: past it the client gets a timeout error item.
+	renderTimeout := c.Limits.RequestTimeout
+	if renderTimeout <= 0 {
+		renderTimeout = server.DefaultLimits().RequestTimeout
+	}
+	tree, err := fs.New(fs.Options{Root: c.Root, Logger: d.logger, RenderTimeout: renderTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("root %s: %w", c.Root, err)
 	}

@@ -387,7 +387,7 @@ func TestFIFORefused(t *testing.T) {
 		t.Fatal("openRegular blocks on a FIFO")
 	}
 	// The same for a directory listing: O_DIRECTORY refuses the FIFO.
-	if _, err := h.listDir(context.Background(), "fifo", testHost, testPort); !errors.Is(err, syscall.ENOTDIR) {
+	if _, err := h.listDir(context.Background(), "fifo", &problems{}); !errors.Is(err, syscall.ENOTDIR) {
 		t.Errorf("listDir(fifo) = %v, want ENOTDIR", err)
 	}
 }
@@ -578,32 +578,38 @@ func TestListingCacheBounds(t *testing.T) {
 	c := newListingCache(3, 100)
 	id := dirID{ino: 1}
 	for i := range 5 {
-		c.put(fmt.Sprint(i), id, now, make([]byte, 10))
+		c.put(fmt.Sprint(i), id, now, bodyMenu(make([]byte, 10)))
 	}
-	if c.len() != 3 || c.get("0", id, now) != nil || c.get("4", id, now) == nil {
+	if c.len() != 3 || has(c, "0", id, now) || !has(c, "4", id, now) {
 		t.Errorf("entry bound: %d entries", c.len())
 	}
 	// "2" is now the least recently used of 2, 3, 4... after touching 3 and 4.
 	c.get("3", id, now)
-	c.put("big", id, now, make([]byte, 85))
-	if c.bytes > 100 || c.get("big", id, now) == nil || c.get("2", id, now) != nil {
+	c.put("big", id, now, bodyMenu(make([]byte, 85)))
+	if c.bytes > 100 || !has(c, "big", id, now) || has(c, "2", id, now) {
 		t.Errorf("byte bound: %d bytes, %d entries", c.bytes, c.len())
 	}
-	c.put("huge", id, now, make([]byte, 101))
-	if c.get("huge", id, now) != nil {
+	c.put("huge", id, now, bodyMenu(make([]byte, 101)))
+	if has(c, "huge", id, now) {
 		t.Error("entry larger than the cache was stored")
 	}
 	n := c.len()
-	if c.get("big", dirID{ino: 2}, now) != nil {
+	if has(c, "big", dirID{ino: 2}, now) {
 		t.Error("entry returned for a different directory state")
 	}
 	if c.len() != n-1 {
 		t.Error("entry for an outdated directory state kept")
 	}
-	c.put("t", id, now, []byte("x"))
-	if c.get("t", id, now.Add(cacheTTL+time.Second)) != nil {
+	c.put("t", id, now, bodyMenu([]byte("x")))
+	if has(c, "t", id, now.Add(cacheTTL+time.Second)) {
 		t.Error("entry returned after its TTL")
 	}
+}
+
+// has reports whether c holds an entry for path in state id at now.
+func has(c *listingCache, path string, id dirID, now time.Time) bool {
+	_, ok := c.get(path, id, now)
+	return ok
 }
 
 func TestNew(t *testing.T) {
