@@ -30,7 +30,7 @@ type daemon struct {
 	activated bool                     // listeners came from systemd socket activation
 	srv       *server.Server
 	notify    notifier
-	stopWD    context.CancelFunc // ends the watchdog pings
+	stopWD    context.CancelFunc // ends the watchdog pings and the memory returner
 
 	// certs holds the TLS certificate, swapped on reload; tlsConf serves
 	// from it and is the same for the whole life of the process.
@@ -91,6 +91,7 @@ func (d *daemon) start(failed chan<- error) error {
 	wdCtx, stopWatchdog := context.WithCancel(context.Background())
 	d.stopWD = stopWatchdog
 	go d.notify.watchdog(wdCtx)
+	go newMemoryReturner().run(wdCtx)
 	return nil
 }
 
