@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -616,4 +617,44 @@ func TestListingThrash(t *testing.T) {
 	checkAlive(t, d)
 	// The cache is full now, by design: 16 MiB of listings.
 	settleAfter(t, d, base, 16<<10)
+}
+
+// TestWarningFloodRateLimited: warnings of any kind are rate-limited as a
+// whole, so that no flood fills a disk, and the access log is not. A
+// client that asks again and again for a symlink leading out of the root
+// makes one warning per request; 1,000 requests leave the burst (100) and
+// a count, and 1,000 access lines.
+func TestWarningFloodRateLimited(t *testing.T) {
+	t.Parallel()
+	needProc(t)
+	base := t.TempDir()
+	root := filepath.Join(base, "root")
+	writeTree(t, base, map[string]string{"outside.txt": outsideMarker + "\n", "root/about.txt": aboutFile})
+	if err := os.Symlink("../outside.txt", filepath.Join(root, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	d, lg := startContent(t, root, nil)
+	startWarnings := lg.count("warn")
+	const n = 1000
+	for i := range n {
+		if _, err := fetch(d.addr, legitSrc, "/escape", 10*time.Second); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	checkAlive(t, d)
+	// The limiter reports the dropped count with the next warning that
+	// passes, or at exit: stop the daemon to see it.
+	d.signal(syscall.SIGTERM)
+	d.wait(10 * time.Second)
+	warned := lg.count("warn") - startWarnings
+	t.Logf("%d requests for an escaping symlink: %d warning lines; log %v", n, warned, lg)
+	if warned > 110 {
+		t.Errorf("%d warning lines for %d requests: not rate-limited", warned, n)
+	}
+	if !strings.Contains(d.log.String(), "warning and error lines dropped") {
+		t.Errorf("no count of the dropped lines:\n%s", firstLines(d.log.String(), 20))
+	}
+	if got := lg.count("access"); got != n+1 {
+		t.Errorf("%d access lines, want %d: the access log must not be limited", got, n+1)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"gopherd/internal/config"
+	"gopherd/internal/logcore"
 )
 
 // newLogger builds the process logger: human-readable lines on w (stderr,
@@ -29,5 +30,8 @@ func newLogger(c config.Log, w io.Writer) (*zap.Logger, zap.AtomicLevel, error) 
 		enc.TimeKey = ""
 	}
 	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(w), level)
+	// Warnings and errors are rate-limited, so that no flood can fill a
+	// disk; the access log (info) is not.
+	core = logcore.RateLimit(core, logcore.DefaultBurst, logcore.DefaultEvery)
 	return zap.New(core), level, nil
 }
