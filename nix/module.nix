@@ -203,6 +203,8 @@ in
         TimeoutStopSec = "45s";
         Restart = "on-failure";
         RestartSec = "2s";
+        # A bug that makes gopherd grow ends in a restart, not in a swapping host.
+        MemoryMax = "512M";
 
         DynamicUser = true;
         CapabilityBoundingSet = "";
