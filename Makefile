@@ -97,6 +97,7 @@ test: lint check tools
 FUZZ_TARGETS := \
 	internal/gopher:FuzzParseRequest \
 	internal/gophermap:FuzzRender \
+	internal/gophermap:FuzzRenderBounded \
 	internal/config:FuzzParse \
 	internal/fs:FuzzResolve \
 	internal/fs:FuzzServe
