@@ -24,6 +24,7 @@ var layer = map[string][]string{
 	"internal/fs":        {"internal/gopher", "internal/gophermap"},
 	"internal/server":    {"internal/gopher"},
 	"internal/logcore":   {},
+	"internal/hupguard":  {},
 	"internal/testutil":  {},
 	"internal/archtest":  {},
 	// The program wires everything.
