@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"gopherd/internal/config"
 	"gopherd/internal/gopher"
 )
 
@@ -752,6 +753,10 @@ func TestRequestVariablesListed(t *testing.T) {
 		if k != "PATH" && !slices.Contains(requestVariables[:], k) {
 			t.Errorf("%s is set but not listed", k)
 		}
+	}
+	// The configuration refuses the same names in cgi.env.
+	if got := config.CGIRequestVariables(); !slices.Equal(got, requestVariables[:]) {
+		t.Errorf("config's list %v differs from the gateway's %v", got, requestVariables)
 	}
 }
 
