@@ -24,6 +24,7 @@ import (
 
 	"gopherd/internal/config"
 	"gopherd/internal/gopher"
+	"gopherd/internal/testutil"
 )
 
 const (
@@ -552,36 +553,6 @@ func TestOutputCap(t *testing.T) {
 	}
 }
 
-// groupMembers lists the live (not zombie) processes in process group pgid.
-func groupMembers(t *testing.T, pgid int) []int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pids []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid pgrp ...: comm may hold spaces.
-		i := bytes.LastIndexByte(stat, ')')
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) < 3 || f[0] == "Z" {
-			continue
-		}
-		if g, _ := strconv.Atoi(f[2]); g == pgid {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
 func TestTimeoutKillsTheWholeGroup(t *testing.T) {
 	root := t.TempDir()
 	f := newFixture(t, root, Options{Timeout: 500 * time.Millisecond, KillGrace: 300 * time.Millisecond})
@@ -592,7 +563,7 @@ func TestTimeoutKillsTheWholeGroup(t *testing.T) {
 	if err != nil {
 		t.Fatalf("response %q", w.String())
 	}
-	if left := groupMembers(t, pgid); len(left) > 0 {
+	if left := testutil.GroupMembers(pgid); len(left) > 0 {
 		t.Errorf("processes of group %d still alive after the response: %v", pgid, left)
 	}
 	if !w.aborted {
@@ -610,7 +581,7 @@ func TestLeftoversAreKilledAfterExit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("response %q", w.String())
 	}
-	if left := groupMembers(t, pgid); len(left) > 0 {
+	if left := testutil.GroupMembers(pgid); len(left) > 0 {
 		t.Errorf("leftovers of group %d alive: %v", pgid, left)
 	}
 	if w.aborted {
@@ -660,9 +631,8 @@ func TestClientGoneStopsTheProgram(t *testing.T) {
 func TestConcurrencyCaps(t *testing.T) {
 	root := t.TempDir()
 	f := newFixture(t, root, Options{MaxConcurrent: 2, MaxConcurrentPerIP: 1})
-	fifo := filepath.Join(root, "release")
-	must(t, syscall.Mkfifo(fifo, 0o600))
-	writeScript(t, root, "cgi-bin/wait", "#!/bin/sh\necho running\nread x < "+fifo+"\n")
+	release := filepath.Join(root, "release")
+	writeScript(t, root, "cgi-bin/wait", "#!/bin/sh\necho running\nwhile [ ! -e "+release+" ]; do sleep 0.05; done\n")
 	run := func(ip string) (*recorder, chan struct{}) {
 		req := request("/cgi-bin/wait")
 		req.RemoteAddr = netip.MustParseAddrPort(ip + ":1")
@@ -689,8 +659,7 @@ func TestConcurrencyCaps(t *testing.T) {
 			t.Errorf("third run in all: %q", w.String())
 		}
 	}
-	// Opening the FIFO for writing releases every reader waiting on it.
-	must(t, os.WriteFile(fifo, []byte("x\nx\n"), 0o600))
+	must(t, os.WriteFile(release, nil, 0o600))
 	<-d1
 	<-d2
 	if n := f.g.slots.InUse(); n != 0 {
