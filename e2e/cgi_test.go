@@ -559,3 +559,28 @@ func TestCGIConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCGIExampleProgram runs the example the man page shows, etc/cgi/hello,
+// as the man page sets it up.
+func TestCGIExampleProgram(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "etc", "cgi", "hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"apps/hello": string(src)})
+	if err := os.Chmod(filepath.Join(root, "apps", "hello"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := baseConfig(t, root)
+	cfg["cgi"] = map[string]any{"dirs": []any{map[string]any{"selector": "/apps/", "output": "menu"}}}
+	d := startConfig(t, cfg)
+	port := strconv.Itoa(d.port)
+	info := func(s string) string { return "i" + s + "\t\tlocalhost\t" + port + "\r\n" }
+	want := info("Hello from localhost, over GOPHER.") + info("You searched for: moles \\c and tabs") + info("") +
+		"7Search again\t/apps/hello\tlocalhost\t" + port + "\r\n" +
+		"1Back to the top\t/\tlocalhost\t" + port + "\r\n.\r\n"
+	if got := string(d.get("/apps/hello\tmoles\t\\c and tabs")); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
