@@ -76,13 +76,22 @@ func cgiConfig(t *testing.T, root string, cgi map[string]any) map[string]any {
 	return cfg
 }
 
-// startCanary starts gopherd with cfg and the canary in its environment.
+// startCanary starts gopherd with cfg, the canary in its environment and,
+// as a careless parent would leave it, a descriptor it inherits open (3,
+// not close-on-exec).
 func startCanary(t *testing.T, cfg map[string]any) *daemon {
 	t.Helper()
 	l := cfg["listen"].(map[string]any)
 	addr := net.JoinHostPort(l["addr"].(string), fmt.Sprint(l["port"]))
-	cmd := exec.Command(gopherdBin, writeConfig(t, cfg))
+	path := writeConfig(t, cfg)
+	leaked, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { leaked.Close() })
+	cmd := exec.Command(gopherdBin, path)
 	cmd.Env = append(os.Environ(), canaryVar+"="+canaryValue)
+	cmd.ExtraFiles = []*os.File{leaked}
 	return startCmd(t, addr, cmd)
 }
 
@@ -148,7 +157,8 @@ func TestCGIEnvironmentExact(t *testing.T) {
 	if env := envOf(body); env["QUERY_STRING"] != "just a search" || env["QUERY_STRING_URL"] != "" || env["PATH_INFO"] != "" {
 		t.Errorf("TAB search: %v", env)
 	}
-	// Only 0, 1 and 2 are open in the program (and the one reading /proc).
+	// Only 0, 1 and 2 are open in the program (and the one reading /proc),
+	// not the descriptor gopherd inherited.
 	if got := string(d.get("/cgi-bin/fds.pl")); got != "0 1 2 3\n" {
 		t.Errorf("descriptors open in the program: %q", got)
 	}
@@ -582,5 +592,19 @@ func TestCGIExampleProgram(t *testing.T) {
 		"1Back to the top\t/\tlocalhost\t" + port + "\r\n.\r\n"
 	if got := string(d.get("/apps/hello\tmoles\t\\c and tabs")); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+// TestCGIUnderSocketActivation: the listening sockets systemd passes in
+// (descriptors 3 and up) and anything else gopherd inherited must not
+// reach a program.
+func TestCGIUnderSocketActivation(t *testing.T) {
+	root := cgiTree(t)
+	addrs := []string{fmt.Sprintf("127.0.0.1:%d", freePort(t)), fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+	cfg := cgiConfig(t, root, nil)
+	delete(cfg, "listen")
+	d := startActivated(t, addrs, writeConfig(t, cfg))
+	if got := string(d.get("/cgi-bin/fds.pl")); got != "0 1 2 3\n" {
+		t.Errorf("descriptors open in the program: %q", got)
 	}
 }
