@@ -51,6 +51,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -146,6 +147,8 @@ type Gateway struct {
 	// errEscape is the error os.Root gives for a path leaving the root,
 	// provoked once as internal/fs does: the os package does not export it.
 	errEscape error
+	// rootOnce warns once that programs run as root.
+	rootOnce sync.Once
 }
 
 // New opens o.Root and returns a Gateway for it.

@@ -2,6 +2,7 @@ package cgi
 
 import (
 	"context"
+	"os"
 	"strconv"
 
 	"go.uber.org/zap"
@@ -21,6 +22,11 @@ func (g *Gateway) serve(ctx context.Context, w gopher.ResponseWriter, r *gopher.
 		return
 	}
 	defer g.slots.release(ip)
+	if os.Geteuid() == 0 {
+		g.rootOnce.Do(func() {
+			g.log.Warn(`cgi: programs run as root: set "user" in the configuration (or run under the shipped gopherd.service) so that a program's bug cannot become a root compromise`)
+		})
+	}
 	p, err := g.start(sc, g.env(r, sc))
 	if err != nil {
 		g.log.Warn("cgi: cannot start program", quoted("selector", r.Selector), quoted("path", sc.rel),
