@@ -243,6 +243,7 @@ func TestNotFoundAndRefused(t *testing.T) {
 	must(t, os.Symlink("../../"+filepath.Base(root)+"-beyond/x", filepath.Join(root, "cgi-bin/escape")))
 	must(t, os.Symlink("../outside/x", filepath.Join(root, "cgi-bin/inside")))
 	must(t, os.Mkdir(filepath.Join(root, "cgi-bin/empty"), 0o755))
+	must(t, os.MkdirAll(filepath.Join(root, "cgi-bin/dirindex", IndexName), 0o755))
 	t.Cleanup(func() { _ = os.RemoveAll(filepath.Join(filepath.Dir(root), filepath.Base(root)+"-beyond")) })
 
 	for _, tt := range []struct {
@@ -262,6 +263,7 @@ func TestNotFoundAndRefused(t *testing.T) {
 		{"/cgi-bin/fifo", gopher.NotAllowed, "special file"},
 		{"/cgi-bin/escape", gopher.NotFound, "leaves the root"},
 		{"/cgi-bin/empty/", gopher.NotFound, ""},
+		{"/cgi-bin/dirindex/", gopher.NotAllowed, "not a regular file"},
 		{"/cgi-bin/", gopher.NotFound, ""},
 		{"/cgi-bin/gophermap", gopher.NotAllowed, ""},
 	} {

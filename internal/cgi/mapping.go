@@ -47,7 +47,7 @@ func (g *Gateway) find(prefix, sel string) (script, gopher.ErrorKind) {
 	if err != nil || !fi.IsDir() {
 		return sc, gopher.NotFound
 	}
-	script := ""
+	prog := ""
 	i := len(baseComps)
 	for ; i < len(comps); i++ {
 		cur := strings.Join(comps[:i+1], "/")
@@ -62,22 +62,22 @@ func (g *Gateway) find(prefix, sel string) (script, gopher.ErrorKind) {
 			g.log.Warn("cgi: refusing special file", quoted("path", cur))
 			return sc, gopher.NotAllowed
 		}
-		script = cur
+		prog = cur
 		i++
 		break
 	}
 	rest := comps[i:]
-	index := script == ""
+	index := prog == ""
 	if index {
-		script = path.Join(rel, IndexName)
-		if _, err := g.root.Stat(script); err != nil {
+		prog = path.Join(rel, IndexName)
+		if _, err := g.root.Stat(prog); err != nil {
 			g.log.Debug("cgi: directory without "+IndexName+": not listed", quoted("path", rel))
 			return sc, gopher.NotFound
 		}
 	}
-	sc.rel = script
-	sc.name = "/" + script
-	sc.dir = "/" + path.Dir(script)
+	sc.rel = prog
+	sc.name = "/" + prog
+	sc.dir = "/" + path.Dir(prog)
 	switch {
 	case len(rest) > 0:
 		sc.pathInfo = "/" + strings.Join(rest, "/")
@@ -87,7 +87,7 @@ func (g *Gateway) find(prefix, sel string) (script, gopher.ErrorKind) {
 	case !index && strings.HasSuffix(p, "/"):
 		sc.pathInfo = "/" // "/cgi-bin/x/"
 	}
-	return sc, g.runnable(script)
+	return sc, g.runnable(prog)
 }
 
 // mapScript is the script of an executable gophermap: the map of directory
@@ -137,6 +137,8 @@ func (g *Gateway) runnable(rel string) gopher.ErrorKind {
 	m := fi.Mode()
 	var why string
 	switch {
+	case !m.IsRegular():
+		why = "not a regular file"
 	case m&0o111 == 0:
 		why = "not executable (chmod +x it to run it)"
 	case m&0o002 != 0:
