@@ -100,7 +100,9 @@ FUZZ_TARGETS := \
 	internal/gophermap:FuzzRenderBounded \
 	internal/config:FuzzParse \
 	internal/fs:FuzzResolve \
-	internal/fs:FuzzServe
+	internal/fs:FuzzServe \
+	internal/cgi:FuzzFind \
+	internal/cgi:FuzzMenuOutput
 FUZZTIME ?= 2m
 FUZZTIME_SHORT ?= 8s
 

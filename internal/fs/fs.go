@@ -61,6 +61,9 @@ type Options struct {
 	// it the client gets a TimedOut error item. The daemon passes
 	// limits.request-timeout; 0 means DefaultRenderTimeout.
 	RenderTimeout time.Duration
+	// Maps answers for directories whose gophermap is a program. nil
+	// refuses them with a "not allowed" error item and a warning.
+	Maps MapRunner
 }
 
 // Handler serves the files under one root directory. It implements
@@ -70,6 +73,7 @@ type Handler struct {
 	root  *os.Root
 	log   *zap.Logger
 	cache *listingCache
+	maps  MapRunner
 	now   func() time.Time
 	// ctx ends when the handler is closed; menus being made stop then.
 	ctx    context.Context
@@ -119,6 +123,7 @@ func New(o Options) (*Handler, error) {
 		root:          root,
 		log:           log,
 		cache:         newListingCache(cacheMaxEntries, cacheMaxBytes),
+		maps:          o.Maps,
 		now:           time.Now,
 		flights:       flights{m: make(map[flightKey]*flight)},
 		slots:         make(chan struct{}, renderSlots()),
@@ -216,6 +221,11 @@ func allowedName(name string) bool {
 // serveDir writes the menu for directory p.
 func (h *Handler) serveDir(ctx context.Context, w gopher.ResponseWriter, r *gopher.Request, p string, fi os.FileInfo) {
 	m, err := h.dirMenu(ctx, r, p, fi)
+	var pm *programMap
+	if errors.As(err, &pm) {
+		h.serveProgramMap(ctx, w, r, p, pm)
+		return
+	}
 	if err != nil {
 		h.fail(w, r, p, err)
 		return

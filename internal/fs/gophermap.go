@@ -104,7 +104,9 @@ func (h *Handler) renderGophermap(ctx context.Context, rd gophermap.Renderer, di
 }
 
 // readGophermap reads map file p whole. A map over maxGophermapBytes is not
-// read: text is then empty and size says how large it is.
+// read: text is then empty and size says how large it is. A map that is a
+// program, whatever its size, is a *programMap error: never cached, since
+// whether it may run is the runner's to decide on every request.
 func (h *Handler) readGophermap(p string) (text string, size int64, err error) {
 	f, err := h.openRegular(p)
 	if err != nil {
@@ -114,6 +116,10 @@ func (h *Handler) readGophermap(p string) (text string, size int64, err error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return "", 0, fmt.Errorf("gophermap %s: %w", p, err)
+	}
+	var head [len(programPrefix)]byte
+	if n, _ := f.ReadAt(head[:], 0); string(head[:n]) == programPrefix {
+		return "", 0, &programMap{path: p}
 	}
 	if fi.Size() > maxGophermapBytes {
 		return "", fi.Size(), nil
