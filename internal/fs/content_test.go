@@ -173,9 +173,9 @@ func TestMapWarnsOncePerVersion(t *testing.T) {
 	if n := warns.Len(); n != maxProblemLines+1 {
 		t.Fatalf("%d warnings, want %d lines and a count: %v", n, maxProblemLines, warns.All())
 	}
-	first := warns.All()[0].Message
-	if !strings.Contains(first, "gophermap:2:1: line starts with a TAB") {
-		t.Errorf("first warning %q does not name file:line:col", first)
+	first := warns.All()[0]
+	if !strings.Contains(first.Message, "gophermap:2: line starts with a TAB") || first.ContextMap()["col"] != int64(1) {
+		t.Errorf("first warning %q %v does not name file:line and the column", first.Message, first.ContextMap())
 	}
 	if last := warns.All()[maxProblemLines].Message; !strings.Contains(last, "and 992 more") {
 		t.Errorf("last warning %q, want the count of the rest", last)

@@ -78,11 +78,7 @@ func (h *Handler) renderGophermap(ctx context.Context, rd gophermap.Renderer, di
 			probs.more++
 			return
 		}
-		if w.Col > 0 {
-			probs.add(fmt.Sprintf("gophermap: %s:%d:%d: %s", p, w.Line, w.Col, w.Msg), p, nil)
-		} else {
-			probs.add(fmt.Sprintf("gophermap: %s:%d: %s", p, w.Line, w.Msg), p, nil)
-		}
+		probs.addCol(fmt.Sprintf("gophermap: %s:%d: %s", p, w.Line, w.Msg), p, w.Col)
 	}
 	n := rd.Size(ctx, text)
 	if err := ctx.Err(); err != nil {

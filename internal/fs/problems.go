@@ -27,6 +27,7 @@ type problemLine struct {
 	msg  string
 	path string
 	err  error
+	col  int // the column in a map's line, when known
 }
 
 // full reports whether further problems are only counted; callers check it
@@ -42,6 +43,15 @@ func (p *problems) add(msg, path string, err error) {
 	p.lines = append(p.lines, problemLine{msg: msg, path: path, err: err})
 }
 
+// addCol records one problem at column col of a line of map path.
+func (p *problems) addCol(msg, path string, col int) {
+	if p.full() {
+		p.more++
+		return
+	}
+	p.lines = append(p.lines, problemLine{msg: msg, path: path, col: col})
+}
+
 // addFirst records a problem that must be logged whatever else was found:
 // it goes before the others, over the limit.
 func (p *problems) addFirst(msg, path string) {
@@ -55,6 +65,9 @@ func (p *problems) log(log *zap.Logger, what string) {
 		fields := []zap.Field{quotedPath(l.path)}
 		if l.err != nil {
 			fields = append(fields, quotedErr(l.err))
+		}
+		if l.col > 0 {
+			fields = append(fields, zap.Int("col", l.col))
 		}
 		log.Warn(gopher.Quote(l.msg, 2*maxLogPath), fields...)
 	}
