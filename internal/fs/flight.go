@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,7 +76,9 @@ func (h *Handler) menuFor(ctx context.Context, key string, id dirID, cacheable b
 			return m, nil
 		}
 	}
-	fk := flightKey{key, id}
+	// A copy: key itself then stays on the caller's stack on the hot path
+	// (a cache hit), which is every request but the first.
+	fk := flightKey{strings.Clone(key), id}
 	h.flights.mu.Lock()
 	f, ok := h.flights.m[fk]
 	if !ok {

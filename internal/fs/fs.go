@@ -221,12 +221,13 @@ func allowedName(name string) bool {
 // serveDir writes the menu for directory p.
 func (h *Handler) serveDir(ctx context.Context, w gopher.ResponseWriter, r *gopher.Request, p string, fi os.FileInfo) {
 	m, err := h.dirMenu(ctx, r, p, fi)
-	var pm *programMap
-	if errors.As(err, &pm) {
-		h.serveProgramMap(ctx, w, r, p, pm)
-		return
-	}
 	if err != nil {
+		// Only here: pm escapes, and the common path should not pay for it.
+		var pm *programMap
+		if errors.As(err, &pm) {
+			h.serveProgramMap(ctx, w, r, p, pm)
+			return
+		}
 		h.fail(w, r, p, err)
 		return
 	}

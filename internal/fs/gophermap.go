@@ -46,10 +46,17 @@ func (h *Handler) findGophermap(dir string) (p string, fi os.FileInfo, ok bool) 
 // key is the map's own identity: a map edited in place changes its mtime
 // and ctime but not its directory's.
 func (h *Handler) gophermapMenu(ctx context.Context, r *gopher.Request, dir, p string, fi os.FileInfo) (menu, error) {
+	key := mapCacheKey + cacheScope(r) + p
 	id, cacheable := dirIdentity(fi)
+	if cacheable {
+		// Before the render and its closure are built: the hot path.
+		if m, ok := h.cache.get(key, id, h.now()); ok {
+			return m, nil
+		}
+	}
 	cacheable = cacheable && h.now().Sub(fi.ModTime()) >= racyWindow
 	rd := gophermap.Renderer{Context: gophermap.Context{Dir: "/" + dir, Host: r.Host, Port: r.Port}}
-	return h.menuFor(ctx, mapCacheKey+cacheScope(r)+p, id, cacheable, p, func(ctx context.Context) (menu, *problems, error) {
+	return h.menuFor(ctx, key, id, cacheable, p, func(ctx context.Context) (menu, *problems, error) {
 		return h.renderGophermap(ctx, rd, dir, p)
 	})
 }

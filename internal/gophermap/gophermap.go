@@ -64,6 +64,7 @@ package gophermap
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"gopherd/internal/gopher"
 )
@@ -128,8 +129,9 @@ type Context struct {
 func Render(data []byte, c Context) (gopher.Menu, []Warning) {
 	var warnings []Warning
 	r := Renderer{Context: c, Warn: func(w Warning) { warnings = append(warnings, w) }}
-	menu := gopher.Menu{}
-	for it := range r.Items(context.Background(), string(data)) {
+	text := string(data)
+	menu := make(gopher.Menu, 0, strings.Count(text, "\n")+1)
+	for it := range r.Items(context.Background(), text) {
 		menu = append(menu, it)
 	}
 	return menu, warnings
