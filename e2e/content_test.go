@@ -201,9 +201,10 @@ func cpuTime(t *testing.T, pid int) time.Duration {
 	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
-// readSyscalls returns how many read system calls pid has made
-// (/proc/PID/io syscr): each file sniffed for its type costs at least one.
-func readSyscalls(t *testing.T, pid int) int64 {
+// readIO returns how many read system calls pid has made and how many
+// bytes they returned (/proc/PID/io syscr and rchar): each file sniffed for
+// its type costs at least one call.
+func readIO(t *testing.T, pid int) (calls, bytes int64) {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
 	if err != nil {
@@ -211,12 +212,16 @@ func readSyscalls(t *testing.T, pid int) int64 {
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "syscr: "); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
+			calls, _ = strconv.ParseInt(v, 10, 64)
+		}
+		if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+			bytes, _ = strconv.ParseInt(v, 10, 64)
 		}
 	}
-	t.Skip("no syscr in /proc/PID/io")
-	return 0
+	if calls == 0 {
+		t.Skip("no syscr in /proc/PID/io")
+	}
+	return calls, bytes
 }
 
 // answer is one client's result.
@@ -471,9 +476,9 @@ func TestHostileMapBadLines(t *testing.T) {
 
 // hundredThousand builds a directory of n files without an extension, so
 // that every one is opened to sniff its type. They are hard links to a few
-// text files: writing n files' data is slow on some disks, linking is not,
-// and each name is still a regular file. (ext4 allows 65,000 links to one
-// inode.)
+// 64 KiB text files: writing n files' data is slow on some disks, linking
+// is not, and each name is still a regular file. (ext4 allows 65,000 links
+// to one inode.)
 func hundredThousand(t *testing.T, dir string, n int) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -484,7 +489,7 @@ func hundredThousand(t *testing.T, dir string, n int) {
 	for i := range n {
 		if i%50000 == 0 {
 			content = filepath.Join(src, fmt.Sprint(i))
-			if err := os.WriteFile(content, []byte("text content\n"), 0o644); err != nil {
+			if err := os.WriteFile(content, bytes.Repeat([]byte("text content\n"), 64<<10/13), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -527,16 +532,23 @@ func TestHundredThousandFiles(t *testing.T) {
 			}
 		}
 	}
-	reads0, cpu0 := readSyscalls(t, pid), cpuTime(t, pid)
+	reads0, bytes0 := readIO(t, pid)
+	cpu0 := cpuTime(t, pid)
 	peak := samplePeak(pid)
 	first := together(d.addr, "/many", 8, 90*time.Second)
-	reads1, cpu1 := readSyscalls(t, pid), cpuTime(t, pid)
+	reads1, bytes1 := readIO(t, pid)
+	cpu1 := cpuTime(t, pid)
 	second := together(d.addr, "/many", 8, 90*time.Second)
 	p := peak.finish()
-	reads2, cpu2 := readSyscalls(t, pid), cpuTime(t, pid)
-	t.Logf("%d files, 8 clients: slowest %v, CPU %v, %d read calls; 8 more: slowest %v, CPU %v, %d read calls; RSS %s → peak %s; log %v",
-		n, slowest(first).Round(time.Millisecond), cpu1-cpu0, reads1-reads0,
+	reads2, _ := readIO(t, pid)
+	cpu2 := cpuTime(t, pid)
+	t.Logf("%d files, 8 clients: slowest %v, CPU %v, %d read calls, %.1f MiB read; 8 more: slowest %v, CPU %v, %d read calls; RSS %s → peak %s; log %v",
+		n, slowest(first).Round(time.Millisecond), cpu1-cpu0, reads1-reads0, float64(bytes1-bytes0)/(1<<20),
 		slowest(second).Round(time.Millisecond), cpu2-cpu1, reads2-reads1, mib(base.RSSKiB), mib(p), lg)
+	// Sniffing reads a bounded prefix (512 bytes) of each 64 KiB file.
+	if read, limit := bytes1-bytes0, int64(n)*512+1<<20; read > limit {
+		t.Errorf("listing %d files read %d bytes: more than 512 bytes a file", n, read)
+	}
 	check(1, first)
 	check(2, second)
 	checkRSS(t, "16 clients", p)
