@@ -28,15 +28,7 @@ const mapCacheKey = "\x00map:"
 // findGophermap returns the path and stat result of the map that applies to
 // directory dir, or ok false when there is none.
 func (h *Handler) findGophermap(dir string) (p string, fi os.FileInfo, ok bool) {
-	for _, name := range gophermapNames {
-		p := path.Join(dir, name)
-		fi, err := h.root.Stat(p)
-		if err != nil || !fi.Mode().IsRegular() {
-			continue
-		}
-		return p, fi, true
-	}
-	return "", nil, false
+	return FindGophermap(h.root, dir)
 }
 
 // renderedGophermap returns the menu of map file p (stat result fi) for
