@@ -99,7 +99,8 @@ FUZZ_TARGETS := \
 	internal/gophermap:FuzzRender \
 	internal/config:FuzzParse \
 	internal/fs:FuzzResolve \
-	internal/fs:FuzzServe
+	internal/fs:FuzzServe \
+	internal/search:FuzzQuery
 FUZZTIME ?= 2m
 FUZZTIME_SHORT ?= 8s
 
