@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"encoding/binary"
 	"slices"
 	"strings"
 )
@@ -208,24 +207,27 @@ func (x *index) intersectTerm(ctx context.Context, acc []hit, t qterm) ([]hit, e
 			return acc[:0], nil
 		}
 	}
-	r := postingReader{b: x.postings(i)}
+	b := x.postings(i)
 	out := acc[:0]
-	p, ok := r.next()
+	var doc, tf, blk uint32
 	steps := 0
 	for _, h := range acc {
-		for ok && p.doc < h.doc {
-			p, ok = r.next()
+		for doc < h.doc || steps == 0 {
+			if len(b) == 0 {
+				return out, nil
+			}
+			delta, t, bl, n := step(b)
+			b = b[n:]
+			doc += delta
+			tf, blk = t, bl
 			if steps++; steps%ctxCheckEvery == 0 {
 				if err := ctx.Err(); err != nil {
 					return nil, err
 				}
 			}
 		}
-		if !ok {
-			break
-		}
-		if p.doc == h.doc {
-			out = append(out, combine(h, hit{hits: p.tf, blk: p.blk}))
+		if doc == h.doc {
+			out = append(out, combine(h, hit{hits: tf, blk: blk}))
 		}
 	}
 	return out, nil
@@ -297,25 +299,10 @@ func (x *index) decode(ctx context.Context, i int) ([]hit, error) {
 				return nil, err
 			}
 		}
-		v, n := uint64(b[0]), 1
-		if v >= 0x80 {
-			v, n = binary.Uvarint(b)
-		}
+		delta, tf, blk, n := step(b)
 		b = b[n:]
-		tf := uint64(1)
-		if v&1 == 0 {
-			if tf, n = uint64(b[0]), 1; tf >= 0x80 {
-				tf, n = binary.Uvarint(b)
-			}
-			b = b[n:]
-		}
-		blk, n := uint64(b[0]), 1
-		if blk >= 0x80 {
-			blk, n = binary.Uvarint(b)
-		}
-		b = b[n:]
-		doc += uint32(v >> 1)
-		out = append(out, hit{doc: doc, hits: uint32(tf), blk: uint32(blk)})
+		doc += delta
+		out = append(out, hit{doc: doc, hits: tf, blk: blk})
 	}
 	return out, nil
 }
@@ -422,55 +409,105 @@ func (x *index) better(a, b ranked) bool {
 	return strings.Compare(x.docs[a.doc].sel, x.docs[b.doc].sel) < 0
 }
 
-// top returns the k best of hs, best first. It keeps a heap of the k best
-// seen so far with the worst at the root, so most hits cost one comparison.
-func (x *index) top(hs []hit, k int) []ranked {
-	heap := make([]ranked, 0, min(k, len(hs)))
-	worse := func(i, j int) bool { return x.better(heap[j], heap[i]) }
-	down := func(i int) {
-		for {
-			l := 2*i + 1
-			if l >= len(heap) {
-				return
+// topK keeps the k best hits seen so far in a heap with the worst at the
+// root, so that most hits cost one comparison.
+type topK struct {
+	x    *index
+	k    int
+	heap []ranked
+}
+
+func (t *topK) worse(i, j int) bool { return t.x.better(t.heap[j], t.heap[i]) }
+
+func (t *topK) add(h hit) {
+	r := t.x.score(h)
+	if len(t.heap) < t.k {
+		t.heap = append(t.heap, r)
+		for i := len(t.heap) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !t.worse(i, p) {
+				break
 			}
-			m := l
-			if r := l + 1; r < len(heap) && worse(r, l) {
-				m = r
-			}
-			if !worse(m, i) {
-				return
-			}
-			heap[i], heap[m] = heap[m], heap[i]
-			i = m
+			t.heap[i], t.heap[p] = t.heap[p], t.heap[i]
+			i = p
 		}
+		return
 	}
-	for _, h := range hs {
-		r := x.score(h)
-		if len(heap) < k {
-			heap = append(heap, r)
-			for i := len(heap) - 1; i > 0; {
-				p := (i - 1) / 2
-				if !worse(i, p) {
-					break
-				}
-				heap[i], heap[p] = heap[p], heap[i]
-				i = p
-			}
-			continue
-		}
-		if k > 0 && r.score >= heap[0].score && (r.score > heap[0].score || x.better(r, heap[0])) {
-			heap[0] = r
-			down(0)
-		}
+	if t.k == 0 || r.score < t.heap[0].score || r.score == t.heap[0].score && !t.x.better(r, t.heap[0]) {
+		return
 	}
-	slices.SortFunc(heap, func(a, b ranked) int {
-		if x.better(a, b) {
+	t.heap[0] = r
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= len(t.heap) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(t.heap) && t.worse(r, l) {
+			m = r
+		}
+		if !t.worse(m, i) {
+			return
+		}
+		t.heap[i], t.heap[m] = t.heap[m], t.heap[i]
+		i = m
+	}
+}
+
+// sorted returns the hits kept, best first.
+func (t *topK) sorted() []ranked {
+	slices.SortFunc(t.heap, func(a, b ranked) int {
+		if t.x.better(a, b) {
 			return -1
 		}
-		if x.better(b, a) {
+		if t.x.better(b, a) {
 			return 1
 		}
 		return 0
 	})
-	return heap
+	return t.heap
+}
+
+// top returns the k best of hs, best first.
+func (x *index) top(hs []hit, k int) []ranked {
+	t := topK{x: x, k: k, heap: make([]ranked, 0, min(k, len(hs)))}
+	for _, h := range hs {
+		t.add(h)
+	}
+	return t.sorted()
+}
+
+// search returns the k best documents matching q, best first, and how many
+// match in all. A query of one plain word, the most common kind, streams
+// its postings into the ranking without building the list of hits first.
+func (x *index) search(ctx context.Context, q query, k int) ([]ranked, int, error) {
+	if len(q.clauses) == 1 && !q.clauses[0].neg && len(q.clauses[0].terms) == 1 {
+		if t := q.clauses[0].terms[0]; !t.prefix && !t.never {
+			i, ok := x.find(t.text)
+			if !ok {
+				return nil, 0, nil
+			}
+			top := topK{x: x, k: k, heap: make([]ranked, 0, k)}
+			b := x.postings(i)
+			var doc uint32
+			n := 0
+			for len(b) > 0 {
+				if n++; n%ctxCheckEvery == 0 {
+					if err := ctx.Err(); err != nil {
+						return nil, 0, err
+					}
+				}
+				delta, tf, blk, m := step(b)
+				b = b[m:]
+				doc += delta
+				top.add(hit{doc: doc, hits: tf, blk: blk})
+			}
+			return top.sorted(), n, ctx.Err()
+		}
+	}
+	hits, err := x.evaluate(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	return x.top(hits, k), len(hits), nil
 }

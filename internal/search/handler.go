@@ -238,7 +238,7 @@ func (h *Handler) ServeGopher(ctx context.Context, w gopher.ResponseWriter, r *g
 	}
 	qctx, cancel := context.WithTimeout(ctx, h.lim.QueryTimeout)
 	defer cancel()
-	hits, err := x.evaluate(qctx, parsed)
+	best, total, err := x.search(qctx, parsed, h.lim.MaxResults)
 	if err != nil {
 		if ctx.Err() != nil {
 			// The server gave up on the connection: nobody reads on.
@@ -250,20 +250,19 @@ func (h *Handler) ServeGopher(ctx context.Context, w gopher.ResponseWriter, r *g
 		h.writeError(w, gopher.TimedOut, msgTimeout, host, port)
 		return
 	}
-	h.write(w, "search", x.resultMenu(q, parsed.positive(), hits, h.lim.MaxResults, host, port))
+	h.write(w, "search", x.resultMenu(q, parsed.positive(), best, total, host, port))
 }
 
-// resultMenu is the answer for hits: the count line, then the best
-// maxResults documents, each a link with its title and an info line with
-// the snippet, then the terminator.
-func (x *index) resultMenu(q string, terms []qterm, hits []hit, maxResults int, host string, port int) []byte {
-	best := x.top(hits, maxResults)
+// resultMenu is the answer for a query q that matched total documents, of
+// which best are shown: the count line, then each a link with its title and
+// an info line with the snippet, then the terminator.
+func (x *index) resultMenu(q string, terms []qterm, best []ranked, total int, host string, port int) []byte {
 	b := make([]byte, 0, 128+len(best)*256)
 	noun := "results"
-	if len(hits) == 1 {
+	if total == 1 {
 		noun = "result"
 	}
-	head := strconv.Itoa(len(hits)) + " " + noun + ` for "` + cut(clean(q), queryCols) + `"`
+	head := strconv.Itoa(total) + " " + noun + ` for "` + cut(clean(q), queryCols) + `"`
 	b = gopher.Info(head, host, port).AppendTo(b)
 	for _, r := range best {
 		d := &x.docs[r.doc]

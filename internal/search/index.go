@@ -149,25 +149,29 @@ func (r *postingReader) next() (posting, bool) {
 	if len(r.b) == 0 {
 		return posting{}, false
 	}
-	v, n := uvarint(r.b)
+	delta, tf, blk, n := step(r.b)
 	r.b = r.b[n:]
-	tf := uint64(1)
-	if v&1 == 0 {
-		tf, n = uvarint(r.b)
-		r.b = r.b[n:]
-	}
-	blk, n := uvarint(r.b)
-	r.b = r.b[n:]
-	r.doc += uint32(v >> 1)
-	return posting{doc: r.doc, tf: uint32(tf), blk: uint32(blk)}, true
+	r.doc += delta
+	return posting{doc: r.doc, tf: tf, blk: blk}, true
 }
 
-// uvarint is binary.Uvarint with the one-byte case, most of them, inlined.
-func uvarint(b []byte) (uint64, int) {
-	if len(b) > 0 && b[0] < 0x80 {
-		return uint64(b[0]), 1
+// step decodes the posting at the start of b (which must hold one) into
+// its document delta, frequency and block, and returns its length. Most
+// postings are two one-byte varints; that case takes no further call.
+func step(b []byte) (delta, tf, blk uint32, n int) {
+	if len(b) >= 2 && b[0]&1 == 1 && b[0] < 0x80 && b[1] < 0x80 {
+		return uint32(b[0] >> 1), 1, uint32(b[1]), 2
 	}
-	return binary.Uvarint(b)
+	v, k := binary.Uvarint(b)
+	n = k
+	tf = 1
+	if v&1 == 0 {
+		t, k := binary.Uvarint(b[n:])
+		tf = uint32(t)
+		n += k
+	}
+	bl, k := binary.Uvarint(b[n:])
+	return uint32(v >> 1), tf, uint32(bl), n + k
 }
 
 func appendPosting(b []byte, delta, tf, blk uint32) []byte {

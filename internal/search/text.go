@@ -141,6 +141,13 @@ func firstHit(text string, blk uint32, terms []qterm) int {
 		return 0
 	}
 	for start > 0 {
+		if c := text[start-1]; c < utf8.RuneSelf {
+			if foldASCII(c) == 0 {
+				break
+			}
+			start--
+			continue
+		}
 		r, size := utf8.DecodeLastRuneInString(text[:start])
 		if r < utf8.RuneSelf && foldASCII(byte(r)) == 0 || r >= utf8.RuneSelf && !inTerm(r) {
 			break
