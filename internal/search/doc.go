@@ -53,14 +53,28 @@
 //
 // # Queries
 //
-// See query.go for the language (AND by default; and, or, not left to right;
-// a trailing * for prefixes). Results are ranked by term frequency divided
-// by the square root of the document's length in terms, then by hits, then
-// shorter documents first. The menu is an info line `N results for
-// "<query>"`, then up to max-results links, each with its title (first
-// non-blank line, else the name, cut to 67 columns) and an info line with a
-// snippet around the first hit, then ".". Everything from a client or a file
-// has its control characters replaced before it reaches a menu line.
+// RFC 1436's grammar as the issue states it: words are ANDed; "and", "or"
+// and "not" (any case) are operators applied left to right without
+// precedence ("a or b c" is "(a or b) and c"; "a not b" is a and not b; a
+// leading "not b" starts from every document); a trailing "*" makes a
+// prefix. A word splits into terms as text does ("foo-bar" needs both);
+// one-character terms are dropped, longer-than-40 ones match nothing.
+// Over max-query-bytes or max-terms: "Query too long."; over query-timeout:
+// "Search took too long: try fewer or longer words."; no searchable word:
+// "No words to search for: use words of 2 to 40 letters or digits."; an
+// empty query: a help menu ending in the search item; before the first
+// build: "Search index is being built, try again soon.".
+//
+// Results are ranked by the hits of the query's positive words divided by
+// the square root of the document's length in terms, then by hits, then
+// shorter documents first, then selector. The menu is an info line `N
+// results for "<query>"` (the query with control characters replaced by
+// spaces, cut to 70 columns), then up to max-results links, each with its
+// title (first non-blank line, else the name, cut to 67 columns) and an
+// info line with a snippet around the first hit, then ".". Everything from
+// a client or a file has its control characters (C0, C1, DEL, Unicode line
+// separators, bidirectional controls) replaced before it reaches a menu
+// line, so nothing can add a line or a field.
 //
 // # Wiring (for cmd/gopherd)
 //
