@@ -83,17 +83,11 @@ func FindGophermap(root *os.Root, dir string) (p string, fi os.FileInfo, ok bool
 }
 
 // FileID identifies one state of a file or directory: its device and inode
-// and its modification and change times. Two equal FileIDs mean the file
-// was neither replaced nor written in between (up to the time stamps'
-// resolution).
+// and its modification and change times. Two equal FileIDs mean the same
+// file, neither replaced nor written in between (up to the time stamps'
+// resolution). It is comparable, so it can key a map.
 type FileID struct {
 	id dirID
-}
-
-// SameFile reports whether a and b are the same file (device and inode),
-// whatever its times.
-func (a FileID) SameFile(b FileID) bool {
-	return a.id.dev == b.id.dev && a.id.ino == b.id.ino
 }
 
 // IdentityOf returns fi's FileID. ok is false where the platform's stat
