@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"strings"
@@ -80,6 +81,18 @@ func FindGophermap(root *os.Root, dir string) (p string, fi os.FileInfo, ok bool
 		return p, fi, true
 	}
 	return "", nil, false
+}
+
+// IsProgramMap reports whether a gophermap whose content starts with data
+// is a program (its first line starts with "#!", Bucktooth's moles and
+// Gophernicus' executable maps): such a map is run or refused, never shown
+// as text, so nothing may index or render its source.
+//
+// Merge note: main has programPrefix for this in programs.go; this should
+// return bytes.HasPrefix(data, []byte(programPrefix)), and renderedGophermap
+// call it.
+func IsProgramMap(data []byte) bool {
+	return bytes.HasPrefix(data, []byte("#!"))
 }
 
 // FileID identifies one state of a file or directory: its device and inode

@@ -199,6 +199,11 @@ func (h *Handler) read(c candidate, buf *[]byte, texts *textArena) (d doc, key f
 	truncated := int64(got) < fi.Size()
 	d = doc{sel: c.sel, src: c.src, key: key}
 	if c.isMap {
+		if fs.IsProgramMap(data) {
+			// Run or refused by serving, never shown: its text is the
+			// program's source.
+			return doc{}, key, errNotText
+		}
 		d.typ = gopher.TypeMenu
 		d.text = mapText(data)
 	} else {

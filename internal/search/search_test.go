@@ -84,6 +84,8 @@ func fixtureTree(t testing.TB) string {
 		"both/gophermap":         "Bucktooth map of the koala\n",
 		"both/.gophermap":        "Spacecookie map of the platypus secretword\n",
 		"caps/Gophermap":         "aardvark secretword\n",
+		"moles/gophermap":        "#!/bin/sh\necho 'iaardvark secretword'\n",
+		"moles/mole.txt":         "A mole digs\n",
 		"cgi-bin/script.txt":     "aardvark secretword\n",
 		"cgi-bin/deep/more.txt":  "aardvark secretword\n",
 		".secret.txt":            "aardvark zebra gopher secretword\n",
@@ -238,7 +240,7 @@ func sorted(s []string) []string {
 func TestQuerySemantics(t *testing.T) {
 	h, _ := built(t, fixtureTree(t))
 	all := []string{"/about.txt", "/animals", "/animals/aardvark.txt", "/animals/badger.md", "/animals/zebra.txt",
-		"/both", "/notes/dot.txt", "/notes/gophers.txt", "/spacecookie"}
+		"/both", "/moles/mole.txt", "/notes/dot.txt", "/notes/gophers.txt", "/spacecookie"}
 	for _, tc := range []struct {
 		q    string
 		want []string
@@ -261,7 +263,7 @@ func TestQuerySemantics(t *testing.T) {
 		{"badger-setts", []string{"/animals/badger.md"}},
 		{"koala", []string{"/both"}},
 		{"burrow", []string{"/animals"}},
-		{"not aardvark", []string{"/animals", "/animals/zebra.txt", "/both", "/notes/dot.txt", "/notes/gophers.txt", "/spacecookie"}},
+		{"not aardvark", []string{"/animals", "/moles/mole.txt", "/animals/zebra.txt", "/both", "/notes/dot.txt", "/notes/gophers.txt", "/spacecookie"}},
 		{"aardvark or not aardvark", all},
 		{"nothinghere", nil},
 		{"aardvark nothinghere", nil},
@@ -274,6 +276,10 @@ func TestQuerySemantics(t *testing.T) {
 		{"secretselector", nil},
 		{"secrethost", nil},
 		{"platypus", nil},
+		// A gophermap that is a program is never shown, so never indexed.
+		{"mole", []string{"/moles/mole.txt"}},
+		{"echo", nil},
+		{"bin", nil},
 	} {
 		_, got := results(t, h, tc.q)
 		if !slices.Equal(sorted(got), sorted(tc.want)) {
@@ -289,11 +295,11 @@ func TestNeverVisible(t *testing.T) {
 	h, _ := built(t, fixtureTree(t))
 	allowed := map[string]bool{
 		"/about.txt": true, "/animals": true, "/animals/aardvark.txt": true, "/animals/badger.md": true,
-		"/animals/zebra.txt": true, "/both": true, "/notes/dot.txt": true, "/notes/gophers.txt": true, "/spacecookie": true,
+		"/animals/zebra.txt": true, "/both": true, "/moles/mole.txt": true, "/notes/dot.txt": true, "/notes/gophers.txt": true, "/spacecookie": true,
 	}
 	for _, q := range []string{
 		"secretword", "secret*", "se*", "aardvark", "aa*", "aardvark or secretword", "not secretword",
-		"not nothinghere", "zz or not zz", "gopher*", "out", "inside", "script", "wombat or not wombat",
+		"not nothinghere", "zz or not zz", "gopher*", "out", "inside", "script", "wombat or not wombat", "echo", "bin*",
 	} {
 		_, sels := results(t, h, q)
 		for _, s := range sels {
@@ -589,11 +595,11 @@ func TestFreshnessReindexInterval(t *testing.T) {
 	if err := h.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// The first build reads all 9 documents; after that each scan reads
+	// The first build reads all 10 documents and the program map; after that each scan reads
 	// only what changed (and a file changed within the racy window once
 	// more), never the whole tree again.
 	counts := readCounts(logs)
-	if len(counts) < 4 || counts[0] != 9 {
+	if len(counts) < 4 || counts[0] != 11 {
 		t.Fatalf("files read per update: %v", counts)
 	}
 	for _, n := range counts[1:] {
@@ -622,8 +628,8 @@ func TestFreshnessReindexCall(t *testing.T) {
 	if err := h.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if counts := readCounts(logs); !slices.Equal(counts, []int64{9, 1}) {
-		t.Errorf("files read per update %v, want [9 1]", counts)
+	if counts := readCounts(logs); !slices.Equal(counts, []int64{11, 1}) {
+		t.Errorf("files read per update %v, want [11 1]", counts)
 	}
 }
 
