@@ -311,7 +311,7 @@ func BenchmarkServe(b *testing.B) {
 
 func benchServe(b *testing.B, mix string) {
 	h, root, _ := corpusHandler(b)
-	files, err := fs.New(fs.Options{Root: root, Hostname: testHost, Port: testPort})
+	files, err := fs.New(fs.Options{Root: root})
 	if err != nil {
 		b.Fatal(err)
 	}

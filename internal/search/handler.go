@@ -204,7 +204,10 @@ func (h *Handler) Stats() Stats {
 //
 // Wiring: once gopher.Request carries the connection's public Host and Port
 // (vhosts), prefer them here when set.
-func (h *Handler) hostPort(*gopher.Request) (string, int) {
+func (h *Handler) hostPort(r *gopher.Request) (string, int) {
+	if r.Host != "" {
+		return r.Host, r.Port
+	}
 	return h.host, h.port
 }
 
@@ -242,7 +245,7 @@ func (h *Handler) ServeGopher(ctx context.Context, w gopher.ResponseWriter, r *g
 	if err != nil {
 		if ctx.Err() != nil {
 			// The server gave up on the connection: nobody reads on.
-			w.Served(gopher.TimedOut.String())
+			gopher.Served(w, gopher.TimedOut.String())
 			return
 		}
 		h.log.Info("search query timed out", zap.String("query", gopher.Quote(q, h.lim.MaxQueryBytes)),
@@ -297,7 +300,7 @@ func (h *Handler) writeError(w gopher.ResponseWriter, kind gopher.ErrorKind, msg
 }
 
 func (h *Handler) write(w gopher.ResponseWriter, served string, body []byte) {
-	w.Served(served)
+	gopher.Served(w, served)
 	if _, err := w.Write(body); err != nil {
 		h.log.Debug("search: response cut short")
 	}

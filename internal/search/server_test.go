@@ -50,7 +50,7 @@ func startServer(t testing.TB, h gopher.Handler, logger *zap.Logger) string {
 		},
 	})
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	go func() { done <- srv.Serve(ln, server.ListenerOptions{}) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), patience)
 		defer cancel()
@@ -86,7 +86,7 @@ func fetch(t testing.TB, addr, line string) []byte {
 func TestThroughServer(t *testing.T) {
 	root := fixtureTree(t)
 	sh, _ := newHandler(t, root)
-	files, err := fs.New(fs.Options{Root: root, Hostname: testHost, Port: testPort})
+	files, err := fs.New(fs.Options{Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}
