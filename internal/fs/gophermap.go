@@ -30,15 +30,7 @@ const mapCacheKey = "\x00map:"
 // findGophermap returns the path and stat result of the map that applies to
 // directory dir, or ok false when there is none.
 func (h *Handler) findGophermap(dir string) (p string, fi os.FileInfo, ok bool) {
-	for _, name := range gophermapNames {
-		p := path.Join(dir, name)
-		fi, err := h.root.Stat(p)
-		if err != nil || !fi.Mode().IsRegular() {
-			continue
-		}
-		return p, fi, true
-	}
-	return "", nil, false
+	return FindGophermap(h.root, dir)
 }
 
 // gophermapMenu returns the menu of map file p (stat result fi) for
@@ -121,7 +113,7 @@ func (h *Handler) readGophermap(p string) (text string, size int64, err error) {
 		return "", 0, fmt.Errorf("gophermap %s: %w", p, err)
 	}
 	var head [len(programPrefix)]byte
-	if n, _ := f.ReadAt(head[:], 0); string(head[:n]) == programPrefix {
+	if n, _ := f.ReadAt(head[:], 0); IsProgramMap(head[:n]) {
 		return "", 0, &programMap{path: p}
 	}
 	if fi.Size() > maxGophermapBytes {

@@ -128,7 +128,7 @@ const ctxCheckEvery = 256
 func (h *Handler) listDir(ctx context.Context, dir string, probs *problems) ([]listEntry, error) {
 	// O_DIRECTORY: if dir was swapped for a FIFO since the stat, the open
 	// fails instead of blocking.
-	f, err := h.root.OpenFile(dir, os.O_RDONLY|openDirectory, 0)
+	f, err := OpenDir(h.root, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (h *Handler) listDir(ctx context.Context, dir string, probs *problems) ([]l
 			continue
 		}
 		p := joinPath(dir, name)
-		if strings.ContainsAny(name, "\t\r\n\\") {
+		if !MenuSafeName(name) {
 			probs.add("not listing file: its name cannot be written into a menu", p, nil)
 			continue
 		}
