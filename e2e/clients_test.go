@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Hostile clients, round two (issue 20): what a client, or a stalled log
@@ -120,4 +122,28 @@ func TestStalledLogReader(t *testing.T) {
 	if !strings.Contains(log, "stopped") {
 		t.Error("the log lost its last lines: no \"stopped\"")
 	}
+}
+
+// endOf waits, without reading, until the server has ended c (a FIN or a
+// reset arrived: the socket left ESTABLISHED), at most limit, and returns
+// how long that took.
+func endOf(c *net.TCPConn, limit time.Duration) time.Duration {
+	start := time.Now()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	for time.Since(start) < limit {
+		state := uint8(unix.BPF_TCP_ESTABLISHED)
+		_ = rc.Control(func(fd uintptr) {
+			if info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO); err == nil {
+				state = info.State
+			}
+		})
+		if state != unix.BPF_TCP_ESTABLISHED {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return time.Since(start)
 }

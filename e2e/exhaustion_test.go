@@ -192,6 +192,9 @@ func classify(resp []byte, err error) string {
 		return "too-large"
 	case errors.As(err, &ne) && ne.Timeout():
 		return "hung"
+	case len(resp) > 0 && isReset(err):
+		// A response cut short ends in a reset, after what arrived.
+		return "cut"
 	case len(resp) == 0 && (err == nil || isReset(err)):
 		// Closed without a word: past max-connections busy answers the
 		// server closes floods silently, and a reset may discard an
@@ -393,15 +396,18 @@ func TestFloodPerIP(t *testing.T) {
 
 // TestFloodGlobal fills max-connections from eight addresses (8 silent
 // connections each, under the per-IP limit), then floods 100 more
-// connections from twenty other addresses. The flood gets busy answers (or,
-// past max-connections busy answers at once, a silent close) and nothing
-// waits; while the slots are full the legitimate client gets the busy
-// answer within the bound too, and the file again once they are freed.
+// connections from twenty other addresses. The slots are held by
+// transfers that do not read (silent connections would not do: a newcomer
+// evicts those, see TestIdleHoldersEvicted). The flood gets busy answers
+// (or, past max-connections busy answers at once, a silent close) and
+// nothing waits; while the slots are full the legitimate client gets the
+// busy answer within the bound too, and the file again once the idle
+// timeout has cut the holders.
 func TestFloodGlobal(t *testing.T) {
-	// A longer request timeout keeps the 64 slots full while the flood
-	// runs, however slowly the machine dials.
+	// A longer idle timeout keeps the 64 slots full while the flood runs,
+	// however slowly the machine dials.
 	const hold = 3 * time.Second
-	d, f, base := exhaustionDaemon(t, func(l map[string]any) { l["request-timeout"] = hold.String() })
+	d, f, base := exhaustionDaemon(t, func(l map[string]any) { l["idle-timeout"] = hold.String() })
 	holders := newTally()
 	var hwg sync.WaitGroup
 	for i := range exMaxConns {
@@ -409,21 +415,27 @@ func TestFloodGlobal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		start := time.Now()
+		_ = c.SetReadBuffer(16 << 10)
+		if _, err := io.WriteString(c, "/huge.bin\r\n"); err != nil {
+			t.Fatal(err)
+		}
 		hwg.Add(1)
 		go func() {
 			defer hwg.Done()
 			defer c.Close()
-			_ = c.SetDeadline(start.Add(hold + 5*time.Second))
+			// Read nothing until the server has ended the transfer.
+			took := endOf(c, hold+5*time.Second)
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 			resp, err := io.ReadAll(c)
-			holders.add(resp, err, time.Since(start))
+			holders.add(resp, err, took)
 		}()
 	}
-	for end := time.Now().Add(2 * time.Second); d.stat().FDs < base.FDs+exMaxConns && time.Now().Before(end); {
+	// Each transfer holds a socket and the file open on the server.
+	for end := time.Now().Add(2 * time.Second); d.stat().FDs < base.FDs+2*exMaxConns && time.Now().Before(end); {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if now := d.stat(); now.FDs < base.FDs+exMaxConns {
-		t.Fatalf("the daemon did not take the %d connections (%v, baseline %v)", exMaxConns, now, base)
+	if now := d.stat(); now.FDs < base.FDs+2*exMaxConns {
+		t.Fatalf("the daemon did not take the %d transfers (%v, baseline %v)", exMaxConns, now, base)
 	}
 
 	p := startProbe(d, legitSrc, "/about.txt", []byte(legitFile), true)
@@ -456,9 +468,9 @@ func TestFloodGlobal(t *testing.T) {
 		t.Errorf("%d flood connections were told busy, want at least %d", got, exMaxConns-1)
 	}
 	hwg.Wait()
-	holders.check(t, hold+livenessBound, "timed-out")
-	if got := holders.count("timed-out"); got != exMaxConns {
-		t.Errorf("%d of the %d connections holding the slots timed out", got, exMaxConns)
+	holders.check(t, hold+livenessBound, "cut")
+	if got := holders.count("cut"); got != exMaxConns {
+		t.Errorf("%d of the %d transfers holding the slots were cut", got, exMaxConns)
 	}
 	after(t, d, f, base)
 }
