@@ -147,3 +147,185 @@ func endOf(c *net.TCPConn, limit time.Duration) time.Duration {
 	}
 	return time.Since(start)
 }
+
+// cutTransferSize is the file the curl tests fetch: 100 MB, as in the
+// issue, sparse so that it costs no disk.
+const cutTransferSize = 100_000_000
+
+// curlCut fetches a 100 MB file with the real curl -o while cut does
+// something to the transfer, and returns curl's exit code, the bytes curl
+// wrote and the daemon's log.
+func curlCut(t *testing.T, limits map[string]any, cut func(d *daemon, curl *exec.Cmd)) (int, int64, string) {
+	t.Helper()
+	curl := needTool(t, "curl")
+	root := t.TempDir()
+	f, err := os.Create(root + "/big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(cutTransferSize); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	cfg := baseConfig(t, root)
+	if limits != nil {
+		cfg["limits"] = limits
+	}
+	d := startConfig(t, cfg)
+	out := t.TempDir() + "/out"
+	// Slow enough that the transfer is under way when it is cut.
+	cmd := exec.Command(curl, "-sS", "--max-time", "30", "--limit-rate", "4M", "-o", out, "gopher://"+d.addr+"/9/big.bin")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	defer func() { _ = cmd.Process.Kill(); <-done }()
+	for end := time.Now().Add(10 * time.Second); ; {
+		if fi, err := os.Stat(out); err == nil && fi.Size() >= 1<<20 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("curl got nothing")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cut(d, cmd)
+	select {
+	case <-done:
+	case <-time.After(40 * time.Second):
+		t.Fatal("curl did not end")
+	}
+	fi, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), fi.Size(), d.log.String()
+}
+
+// TestCurlSeesCutTransfers cuts a 100 MB transfer to curl -o in the ways
+// a daemon cuts one: a second SIGTERM during the shutdown grace, and the
+// idle timeout (curl is stopped with SIGSTOP for longer than it, then
+// resumed). Each time curl must exit with an error, not 0 with part of the
+// file, and the access log must say why the transfer was cut.
+func TestCurlSeesCutTransfers(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		limits map[string]any
+		cut    func(d *daemon, curl *exec.Cmd)
+		want   string
+	}{
+		{"second SIGTERM", nil, func(d *daemon, _ *exec.Cmd) {
+			d.signal(syscall.SIGTERM)
+			time.Sleep(300 * time.Millisecond) // the shutdown grace has begun
+			d.signal(syscall.SIGTERM)
+			d.wait(10 * time.Second)
+		}, `"cut": "shutdown"`},
+		{"idle timeout", map[string]any{"idle-timeout": "1s"}, func(d *daemon, curl *exec.Cmd) {
+			_ = curl.Process.Signal(syscall.SIGSTOP)
+			waitLog(t, d, `"cut": "idle-timeout"`)
+			_ = curl.Process.Signal(syscall.SIGCONT)
+		}, `"cut": "idle-timeout"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, got, log := curlCut(t, tt.limits, tt.cut)
+			t.Logf("curl exit %d with %d of %d bytes", code, got, cutTransferSize)
+			if code == 0 || got >= cutTransferSize {
+				t.Errorf("curl exit %d with %d of %d bytes: the cut transfer looks complete", code, got, cutTransferSize)
+			}
+			if !strings.Contains(log, tt.want) {
+				t.Errorf("access log lacks %s:\n%s", tt.want, log)
+			}
+		})
+	}
+}
+
+// TestNonReadingClientCut requests a 100 MB file, reads 1 MiB of it and
+// stops reading, with the default (autotuned) socket buffers. The idle
+// timeout must cut it that long after its kernel took the last byte (the
+// test watches the client's own TCP_INFO), not when the buffers on both
+// sides have filled write by write, and the cut must be a reset: what the
+// client then holds it knows to be incomplete. GOPHERD_IDLE_TIMEOUT sets
+// the timeout (default 2s; "30s" measures the daemon's default).
+func TestNonReadingClientCut(t *testing.T) {
+	idle := 2 * time.Second
+	if v := os.Getenv("GOPHERD_IDLE_TIMEOUT"); v != "" {
+		var err error
+		if idle, err = time.ParseDuration(v); err != nil {
+			t.Fatalf("GOPHERD_IDLE_TIMEOUT: %v", err)
+		}
+	}
+	root := t.TempDir()
+	f, err := os.Create(root + "/big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(cutTransferSize); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	cfg := baseConfig(t, root)
+	cfg["limits"] = map[string]any{"idle-timeout": idle.String()}
+	d := startConfig(t, cfg)
+	c, err := dialFrom(d.addr, "", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "/big.bin\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(c, make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	look := func() (received uint64, state uint8) {
+		_ = rc.Control(func(fd uintptr) {
+			if info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO); err == nil {
+				received, state = info.Bytes_received, info.State
+			}
+		})
+		return received, state
+	}
+	// The daemon ends the transfer when the client's socket leaves
+	// ESTABLISHED (a reset or a FIN arrived) or, if the FIN is stuck
+	// behind the data the client does not read, when the access log line
+	// appears.
+	last, _ := look()
+	lastAt := time.Now()
+	for {
+		n, state := look()
+		if state != unix.BPF_TCP_ESTABLISHED || strings.Contains(d.log.String(), `"selector": "/big.bin"`) {
+			break
+		}
+		if n != last {
+			last, lastAt = n, time.Now()
+		}
+		if time.Since(stopped) > 5*idle+10*time.Second {
+			t.Fatalf("not cut %v after the client stopped reading", time.Since(stopped))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cutAt := time.Now()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	rest, err := io.Copy(io.Discard, c)
+	held := 1<<20 + rest
+	complete := err == nil // a clean end: the client believes it has the file
+	believes := int64(0)
+	if complete {
+		believes = held
+	}
+	t.Logf("idle-timeout %v: cut %v after the client stopped reading, %v after its last byte; it holds %d bytes and believes %d are the whole file (end: %v)",
+		idle, cutAt.Sub(stopped).Round(10*time.Millisecond), cutAt.Sub(lastAt).Round(10*time.Millisecond), held, believes, err)
+	if complete {
+		t.Errorf("the cut ended in a clean close: the client takes %d of %d bytes for the whole file", held, cutTransferSize)
+	}
+	if took := cutAt.Sub(lastAt); took < idle-idle/10 || took > idle+idle/2 {
+		t.Errorf("cut %v after the client took its last byte, want the idle timeout %v (+50%%)", took, idle)
+	}
+}

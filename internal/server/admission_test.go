@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -18,9 +19,11 @@ func closedByServer(c net.Conn) bool {
 }
 
 // TestIdleEvictedOldestFirst fills every slot with connections that never
-// send a request: each new client takes the slot of the oldest of them
-// that is left; a connection with a request to answer is never evicted,
-// so once the slots all hold those, a newcomer is told the server is busy.
+// send a request: each new client from another address takes the slot of
+// the oldest of them that is left. A connection with a request to answer
+// is never evicted, and neither is one whose address holds no more
+// connections than the newcomer's: once nothing is left to evict, a
+// newcomer is told the server is busy.
 func TestIdleEvictedOldestFirst(t *testing.T) {
 	b := newBlocker("A")
 	st := baseSettings(b)
@@ -36,14 +39,24 @@ func TestIdleEvictedOldestFirst(t *testing.T) {
 		})
 	}
 	var active []net.Conn
-	for i := range 3 {
+	for i := range 2 {
 		// The newcomer holds its slot: it is being answered.
-		active = append(active, startBlocked(t, b, h.addr, nil))
+		active = append(active, startBlocked(t, b, h.addr, net.ParseIP(fmt.Sprintf("127.0.0.%d", 2+i))))
 		for j, c := range silent {
 			if want := j <= i; closedByServer(c) != want {
 				t.Errorf("after newcomer %d: silent connection %d closed = %v, want %v", i, j, !want, want)
 			}
 		}
+	}
+	// The last silent connection's address (127.0.0.1) holds one
+	// connection: a newcomer from that address does not displace it, one
+	// from a fresh address does.
+	if got := string(roundTrip(t, h.addr, "/x\r\n")); got != errorItem(gopher.Busy) {
+		t.Errorf("a newcomer from the silent connection's own address got %q, want busy", got)
+	}
+	active = append(active, startBlocked(t, b, h.addr, net.ParseIP("127.0.0.9")))
+	if !closedByServer(silent[2]) {
+		t.Error("the last silent connection was not evicted for a fresh address")
 	}
 	// Every slot answering a request: nothing to evict.
 	if got := string(roundTrip(t, h.addr, "/x\r\n")); got != errorItem(gopher.Busy) {

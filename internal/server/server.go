@@ -52,7 +52,8 @@ type Limits struct {
 	MinReadRate int
 	// MaxConnections caps the connections served at once. When they are
 	// all taken, a new client takes the slot of the oldest connection that
-	// has not sent its request yet, if there is one.
+	// has not sent its request yet and whose address holds more
+	// connections than the new client's, if there is one.
 	MaxConnections int
 	// MaxConnectionsPerIP caps the connections served at once for one client
 	// address.
@@ -388,12 +389,11 @@ func (s *Server) admit(rwc net.Conn, o ListenerOptions) *conn {
 }
 
 // establish counts c, whose client address is now known, against the
-// per-address, per-prefix and global caps. At the global cap the oldest
-// connection that has not sent its request yet gives c its slot: it cost
-// nothing to serve so far, and a client that holds slots by connecting
-// and staying silent thus only ever displaces itself. Over a cap, c is to
-// be told the server is busy; establish reports false when even that is
-// not worth it and c is to be closed without a word.
+// per-address, per-prefix and global caps. At the global cap a connection
+// that has not sent its request yet gives c its slot (see evictIdleLocked):
+// it cost nothing to serve so far. Over a cap, c is to be told the server
+// is busy; establish reports false when even that is not worth it and c is
+// to be closed without a word.
 func (s *Server) establish(c *conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -405,7 +405,7 @@ func (s *Server) establish(c *conn) bool {
 		c.busyReason = "max-connections-per-ip"
 	case c.hasPrefix && s.perPrefix[c.prefix] >= lim.MaxConnectionsPerPrefix:
 		c.busyReason = "max-connections-per-prefix"
-	case s.total >= lim.MaxConnections && !s.evictIdleLocked():
+	case s.total >= lim.MaxConnections && !s.evictIdleLocked(c):
 		c.busyReason = "max-connections"
 	default:
 		s.countLocked(c)
@@ -446,20 +446,30 @@ func (s *Server) uncountLocked(c *conn) {
 	}
 }
 
-// evictIdleLocked frees the slot of the oldest connection without a
-// request, closing it, and reports whether there was one. s.mu must be
-// held.
-func (s *Server) evictIdleLocked() bool {
-	e := s.idleConns.Front()
-	if e == nil {
-		return false
+// evictScan bounds how far evictIdleLocked looks for a victim.
+const evictScan = 64
+
+// evictIdleLocked frees a slot for the newcomer c by closing a connection
+// without a request: the oldest one whose address holds more connections
+// than c's does. The second condition keeps a flood of silent connections
+// from displacing a client with few connections that has not yet sent its
+// request (under a flood, the oldest may be only milliseconds old): the
+// flood's newcomers can only displace the flood. It reports whether it
+// found one among the evictScan oldest. s.mu must be held.
+func (s *Server) evictIdleLocked(c *conn) bool {
+	mine := s.perIP[c.ip]
+	for e, i := s.idleConns.Front(), 0; e != nil && i < evictScan; e, i = e.Next(), i+1 {
+		v := e.Value.(*conn)
+		if s.perIP[v.ip] <= mine {
+			continue
+		}
+		s.uncountLocked(v)
+		v.cut, v.evicted = true, true
+		s.evictions++
+		_ = v.rwc.Close()
+		return true
 	}
-	v := e.Value.(*conn)
-	s.uncountLocked(v)
-	v.cut, v.evicted = true, true
-	s.evictions++
-	_ = v.rwc.Close()
-	return true
+	return false
 }
 
 // toBusyLocked moves c to the busy answers, unless so many are being sent

@@ -598,6 +598,13 @@ func TestBusyOverTLS(t *testing.T) {
 	if d := time.Since(start); d > busyTimeout {
 		t.Errorf("busy answer over TLS took %v, longer than the busy deadline %v", d, busyTimeout)
 	}
+	// With MaxConnections 1, one busy answer at a time: past that the
+	// server closes without one.
+	waitFor(t, "the busy answer to end", func() bool {
+		h.srv.mu.Lock()
+		defer h.srv.mu.Unlock()
+		return h.srv.busy == 0
+	})
 	if got := string(roundTrip(t, h.addr, "/x\r\n")); got != errorItem(gopher.Busy) {
 		t.Errorf("plain client over the cap got %q, want the busy item", got)
 	}
