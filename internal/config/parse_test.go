@@ -373,9 +373,9 @@ func TestParseAllKeys(t *testing.T) {
 		User:       "1000:1000",
 		Log:        Log{Enable: false, HideIPs: false, HideTime: true, Level: "warn"},
 		Limits: Limits{
-			RequestBytes:        512,
-			RequestTimeout:      2 * time.Second,
-			IdleTimeout:         90 * time.Second,
+			RequestBytes:            512,
+			RequestTimeout:          2 * time.Second,
+			IdleTimeout:             90 * time.Second,
 			MaxConnections:          10,
 			MaxConnectionsPerIP:     2,
 			MaxConnectionsPerPrefix: 4,
