@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -526,8 +527,9 @@ func TestOversizedRequests(t *testing.T) {
 // limits (1024 connections, 32 per address, 64 per /24): from addrs
 // addresses, all in one /24 or each in a /24 of its own (spread), each
 // opening as many connections as the per-address cap allows and opening a
-// new one whenever one ends. Idle holders connect and send nothing; slow
-// readers request a large file and read a byte every two seconds.
+// new one whenever one ends (a second or two later when it was refused or
+// displaced at once). Idle holders connect and send nothing; slow readers
+// request a large file and read a byte every two seconds.
 type slotAttack struct {
 	addrs  int
 	spread bool
@@ -591,6 +593,10 @@ func TestSlotExhaustion(t *testing.T) {
 			cfg["log"] = map[string]any{"level": "info"}
 			d, _ := startFiltered(t, cfg)
 			base := d.stat()
+			// The reference: the same client with no attack.
+			rest := startProbe(d, legitSrc, "/about.txt", []byte(legitFile), false)
+			time.Sleep(2 * time.Second)
+			rest.finish(t)
 			runSlotAttack(t, d, a)
 			during := d.stat()
 			p := startProbe(d, legitSrc, "/about.txt", []byte(legitFile), true)
@@ -598,8 +604,8 @@ func TestSlotExhaustion(t *testing.T) {
 			p.finish(t)
 			p.mu.Lock()
 			refused := float64(p.busy) / float64(max(p.n, 1))
-			t.Logf("%v: daemon %v (at rest %v); legitimate client: %d requests, refused %.0f%%, latency %v",
-				a, during, base, p.n, 100*refused, p.lats)
+			t.Logf("%v: daemon %v (at rest %v); legitimate client: %d requests, refused %.0f%%, latency %v; with no attack %v",
+				a, during, base, p.n, 100*refused, p.lats, rest.lats)
 			p.mu.Unlock()
 			if !(a.spread && a.slow) && p.busy > 0 {
 				t.Errorf("the legitimate client was refused %d of %d times", p.busy, p.n)
@@ -628,8 +634,22 @@ func runSlotAttack(t *testing.T, d *daemon, a slotAttack) {
 						return
 					default:
 					}
+					// A holder that was refused or displaced at once
+					// tries again a second later (with jitter): the attack
+					// holds slots, it is not a connection flood, whose
+					// cost is CPU and accept queues on this machine
+					// rather than slots (TestFloodGlobal covers floods).
+					began := time.Now()
 					holdSlot(d.addr, a.src(i), a.slow, stop)
-					time.Sleep(50 * time.Millisecond)
+					pause := 50 * time.Millisecond
+					if time.Since(began) < 200*time.Millisecond {
+						pause = time.Second + time.Duration(rand.Int64N(int64(time.Second)))
+					}
+					select {
+					case <-stop:
+						return
+					case <-time.After(pause):
+					}
 				}
 			}()
 		}

@@ -93,17 +93,17 @@ type sample struct {
 }
 
 // newResponse returns the response writer for c, whose handler context
-// cancel ends. It watches the socket when the kernel can tell progress.
+// cancel ends. It watches the socket when c is TCP and the kernel can tell
+// progress; it makes no system call, so a response over before the
+// watchdog's first look costs only a timer.
 func (c *conn) newResponse(cancel context.CancelFunc) *response {
 	lim := c.st.Limits
 	w := &response{rwc: c.w, conn: c.rwc, idle: lim.IdleTimeout, cancel: cancel, srv: c.srv}
-	if sc, ok := c.rwc.(syscall.Conn); ok {
-		if rc, err := sc.SyscallConn(); err == nil {
-			if acked, _, ok := sendProgress(rc); ok {
-				w.rc, w.acked = rc, acked
-				w.minRate = float64(lim.MinReadRate)
-				w.every = max(lim.IdleTimeout/watchSamples, minWatchEvery)
-			}
+	if tc, ok := c.rwc.(*net.TCPConn); ok {
+		if rc, err := tc.SyscallConn(); err == nil && c.srv.canWatch(rc) {
+			w.rc = rc
+			w.minRate = float64(lim.MinReadRate)
+			w.every = max(lim.IdleTimeout/watchSamples, minWatchEvery)
 		}
 	}
 	if w.rc == nil && c.tc != nil {
@@ -111,6 +111,32 @@ func (c *conn) newResponse(cancel context.CancelFunc) *response {
 	}
 	return w
 }
+
+// canWatch reports whether the kernel tells what TCP clients have
+// acknowledged (see sendProgress), finding out on the first connection
+// that asks: rc has received a request.
+func (s *Server) canWatch(rc syscall.RawConn) bool {
+	switch s.tcpInfo.Load() {
+	case tcpInfoYes:
+		return true
+	case tcpInfoNo:
+		return false
+	}
+	_, _, ok := sendProgress(rc)
+	if ok {
+		s.tcpInfo.Store(tcpInfoYes)
+	} else {
+		s.tcpInfo.Store(tcpInfoNo)
+	}
+	return ok
+}
+
+// What Server.tcpInfo knows about the kernel.
+const (
+	tcpInfoUnknown int32 = iota
+	tcpInfoYes
+	tcpInfoNo
+)
 
 // start begins the response: the watchdog's first look is scheduled and
 // the request deadline stops applying to writes.
@@ -132,7 +158,14 @@ func (w *response) look() {
 	now := time.Now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.done || w.cutBy != "" || !ok {
+	if w.done || w.cutBy != "" {
+		return
+	}
+	if !ok {
+		// The socket cannot tell after all: writes are judged one by
+		// one from now on, the one under way included.
+		w.rc = nil
+		_ = w.conn.SetWriteDeadline(now.Add(w.idle))
 		return
 	}
 	if reason := w.judge(now, acked, unacked); reason != "" {
@@ -226,19 +259,20 @@ func (w *response) finish() string {
 }
 
 // arm prepares one write: it fails once the response is cut, and without
-// the watchdog gives the write its own deadline. The check and the
-// deadline are under w.mu, so a cut (whose deadline is set under it too)
-// is never undone by a deadline set just after it.
-func (w *response) arm() error {
+// the watchdog gives the write its own deadline. It reports whether the
+// watchdog judges the write. The check and the deadline are under w.mu, so
+// a cut (whose deadline is set under it too) is never undone by a deadline
+// set just after it.
+func (w *response) arm() (watched bool, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.cutBy != "" {
-		return errCut
+		return false, errCut
 	}
 	if w.rc == nil {
 		_ = w.conn.SetWriteDeadline(time.Now().Add(w.idle))
 	}
-	return nil
+	return w.rc != nil, nil
 }
 
 // Abort marks the response as failed (gopher.Aborter): the connection is
@@ -271,7 +305,8 @@ func (w *response) Write(p []byte) (int, error) {
 		if w.maxWrite > 0 && len(chunk) > w.maxWrite {
 			chunk = chunk[:w.maxWrite]
 		}
-		if err := w.arm(); err != nil {
+		watched, err := w.arm()
+		if err != nil {
 			return written, w.fail(err)
 		}
 		began := time.Now()
@@ -284,7 +319,7 @@ func (w *response) Write(p []byte) (int, error) {
 		case err == nil && n == 0:
 			return written, w.fail(io.ErrShortWrite)
 		case err == nil:
-		case w.rc == nil && n > 0 && isTimeout(err):
+		case !watched && n > 0 && isTimeout(err):
 			// Progress was made: the client is slow, not gone.
 		default:
 			return written, w.fail(err)
@@ -370,7 +405,8 @@ func (w *response) sendFile(tc *net.TCPConn, f file, lr *io.LimitedReader) (int6
 			n, err := io.CopyBuffer(writerOnly{w}, rest, make([]byte, copyBuffer))
 			return total + n, err
 		}
-		if err := w.arm(); err != nil {
+		watched, err := w.arm()
+		if err != nil {
 			return total, w.fail(err)
 		}
 		part := &io.LimitedReader{R: f, N: chunk}
@@ -384,7 +420,7 @@ func (w *response) sendFile(tc *net.TCPConn, f file, lr *io.LimitedReader) (int6
 			lr.N -= n
 		}
 		if err != nil {
-			if w.rc != nil || n == 0 || !isTimeout(err) {
+			if watched || n == 0 || !isTimeout(err) {
 				return total, w.fail(err)
 			}
 			// sendfile leaves the file offset just past what was sent, but

@@ -162,6 +162,10 @@ type Server struct {
 	// responses take the zero-copy path and that slow clients are kept.
 	sendfileChunks atomic.Int64
 	slowWrites     atomic.Int64
+
+	// tcpInfo says whether the kernel reports what clients acknowledged
+	// (tcpInfoUnknown until the first response asks: see canWatch).
+	tcpInfo atomic.Int32
 }
 
 // New returns a Server that logs to logger (nil discards the log) and serves
