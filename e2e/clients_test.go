@@ -213,19 +213,21 @@ func TestCurlSeesCutTransfers(t *testing.T) {
 		name   string
 		limits map[string]any
 		cut    func(d *daemon, curl *exec.Cmd)
-		want   string
+		want   []string // the access log's cut field: one of these
 	}{
 		{"second SIGTERM", nil, func(d *daemon, _ *exec.Cmd) {
 			d.signal(syscall.SIGTERM)
 			time.Sleep(300 * time.Millisecond) // the shutdown grace has begun
 			d.signal(syscall.SIGTERM)
 			d.wait(10 * time.Second)
-		}, `"cut": "shutdown"`},
+		}, []string{`"cut": "shutdown"`}},
 		{"idle timeout", map[string]any{"idle-timeout": "1s"}, func(d *daemon, curl *exec.Cmd) {
 			_ = curl.Process.Signal(syscall.SIGSTOP)
-			waitLog(t, d, `"cut": "idle-timeout"`)
+			waitLog(t, d, `"cut": "`)
 			_ = curl.Process.Signal(syscall.SIGCONT)
-		}, `"cut": "idle-timeout"`},
+			// A stopped client's kernel may still trickle a little of
+			// its buffer free, so the read-rate floor can be first.
+		}, []string{`"cut": "idle-timeout"`, `"cut": "slow-reader"`}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, got, log := curlCut(t, tt.limits, tt.cut)
@@ -233,8 +235,12 @@ func TestCurlSeesCutTransfers(t *testing.T) {
 			if code == 0 || got >= cutTransferSize {
 				t.Errorf("curl exit %d with %d of %d bytes: the cut transfer looks complete", code, got, cutTransferSize)
 			}
-			if !strings.Contains(log, tt.want) {
-				t.Errorf("access log lacks %s:\n%s", tt.want, log)
+			found := false
+			for _, w := range tt.want {
+				found = found || strings.Contains(log, w)
+			}
+			if !found {
+				t.Errorf("access log lacks %s:\n%s", strings.Join(tt.want, " or "), log)
 			}
 		})
 	}
