@@ -99,7 +99,9 @@ FUZZ_TARGETS := \
 	internal/gophermap:FuzzRender \
 	internal/config:FuzzParse \
 	internal/fs:FuzzResolve \
-	internal/fs:FuzzServe
+	internal/fs:FuzzServe \
+	internal/cgi:FuzzFind \
+	internal/cgi:FuzzMenuOutput
 FUZZTIME ?= 2m
 FUZZTIME_SHORT ?= 8s
 

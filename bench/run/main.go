@@ -104,9 +104,17 @@ type benchCase struct {
 	file     string  // tree file whose bytes the response must equal; "" for menus
 	size     int64   // expected response size; -1 for menus
 	minItems int     // menus: the least number of lines before the terminator
+	body     string  // exact response expected, when not a file
 	mbps     bool    // throughput in MB/s rather than req/s
 	minRatio float64 // throughput target gopherd/reference; 0: none
+	ref      string  // the reference server: "" the in-tree one, or refGophernicus
 }
+
+// refGophernicus names Gophernicus as a case's reference: the CGI cases
+// compare gopherd's gateway with the most deployed server that runs
+// scripts, running the same script, as it is deployed (inetd-style, a
+// process per connection, under systemd-socket-activate --inetd).
+const refGophernicus = "gophernicus"
 
 // maxP99Ratio is the latency target for every throughput case.
 const maxP99Ratio = 1.5
@@ -126,6 +134,12 @@ func throughputCases() []benchCase {
 		{id: "4k-c64", selector: "/4k.bin", conc: 64, file: "4k.bin", size: size4K, minRatio: 0.9},
 		{id: "1m-c16", selector: "/1m.bin", conc: 16, file: "1m.bin", size: size1M, mbps: true, minRatio: 0.95},
 		{id: "100m-c2", selector: "/100m.bin", conc: 2, file: "100m.bin", size: size100M, mbps: true, minRatio: 0.95},
+		// The floor of a request to each server, for the cost per CGI run:
+		// a small file needs no conversion by either (Gophernicus
+		// rewrites text files).
+		{id: "4k-c1", selector: "/4k.bin", conc: 1, file: "4k.bin", size: size4K, ref: refGophernicus},
+		{id: "cgi-c1", selector: cgiSelector, conc: 1, body: cgiOutput, size: int64(len(cgiOutput)), ref: refGophernicus},
+		{id: "cgi-c8", selector: cgiSelector, conc: 8, body: cgiOutput, size: int64(len(cgiOutput)), ref: refGophernicus, minRatio: 1.0},
 	}
 }
 
@@ -175,15 +189,19 @@ type serverKind struct {
 
 // bench holds the state of one benchmark run.
 type bench struct {
-	opt      *options
-	dir      string // temporary directory
-	tree     string
-	loadgen  string
-	taskset  string
-	servers  [2]serverKind // gopherd first, then the reference
-	stderr   io.Writer
-	nextLog  int
-	maxConns int
+	opt     *options
+	dir     string // temporary directory
+	tree    string
+	loadgen string
+	taskset string
+	servers [2]serverKind // gopherd first, then the reference
+	// gophernicus is the reference of the CGI cases; nil when it cannot
+	// run here, gnxMissing says why.
+	gophernicus *serverKind
+	gnxMissing  string
+	stderr      io.Writer
+	nextLog     int
+	maxConns    int
 }
 
 // sample is one loadgen run as the driver needs it.
@@ -322,7 +340,41 @@ func setup(ctx context.Context, o *options, stderr io.Writer) (*bench, func(), e
 		return []string{ref, "-listen", fmt.Sprintf("127.0.0.1:%d", port), "-root", b.tree,
 			"-host", "localhost", "-port", strconv.Itoa(port), "-request-timeout", "60s"}, nil
 	}}
+	b.gophernicus, b.gnxMissing = gophernicusKind(b.tree)
 	return b, cleanup, nil
+}
+
+// gophernicusKind launches Gophernicus as it is deployed: one process per
+// connection, started by a socket activator in inetd mode (as its shipped
+// gophernicus.socket with Accept=yes does), serving the bench tree. Its
+// options match the bench's gopherd: no logging, no virtual hosts, no
+// PROXY header look-up, no shared-memory sessions (which also turn off
+// its per-client throttling, as gopherd's limits are raised).
+func gophernicusKind(tree string) (*serverKind, string) {
+	gnx, err := exec.LookPath("gophernicus")
+	if err != nil {
+		if _, serr := os.Stat("/usr/sbin/gophernicus"); serr != nil {
+			return nil, "gophernicus not installed (apt-get install gophernicus)"
+		}
+		gnx = "/usr/sbin/gophernicus"
+	}
+	activate, err := exec.LookPath("systemd-socket-activate")
+	if err != nil {
+		return nil, "systemd-socket-activate not found (apt-get install systemd)"
+	}
+	return &serverKind{name: refGophernicus, argv: func(port int) ([]string, error) {
+		// env lowers the activator's log level: it would write three
+		// lines per connection to the log file.
+		argv := []string{"env", "SYSTEMD_LOG_LEVEL=warning", activate, "--inetd", "--accept",
+			"--listen", fmt.Sprintf("127.0.0.1:%d", port), gnx,
+			"-r", tree, "-h", "localhost", "-p", strconv.Itoa(port), "-ns", "-nv", "-np", "-nm"}
+		if os.Geteuid() == 0 {
+			// It refuses to run as root without this; gopherd runs as
+			// the same user in the bench.
+			argv = append(argv, "-nr")
+		}
+		return argv, nil
+	}}, ""
 }
 
 func placeholderVars(config, root string, port int) map[string]string {
@@ -349,6 +401,13 @@ func writeConfig(path, root string, port, maxConns int) error {
 			"max-connections-per-ip": maxConns,
 			"request-timeout":        "60s",
 			"idle-timeout":           "60s",
+		},
+		// The CGI cases: the gateway with its caps out of the way, as
+		// Gophernicus has none.
+		"cgi": map[string]any{
+			"dirs":                  []any{map[string]any{"selector": "/cgi-bin/", "output": "raw"}},
+			"max-concurrent":        maxConns,
+			"max-concurrent-per-ip": maxConns,
 		},
 	}
 	b, err := json.MarshalIndent(cfg, "", "  ")
@@ -468,6 +527,12 @@ func (b *bench) preflight(addr string, c benchCase) error {
 	if err != nil {
 		return err
 	}
+	if c.body != "" {
+		if string(resp) != c.body {
+			return fmt.Errorf("selector %q: got %q, want %q", c.selector, trimForError(resp), c.body)
+		}
+		return nil
+	}
 	if c.file != "" {
 		want, err := os.ReadFile(filepath.Join(b.tree, c.file))
 		if err != nil {
@@ -510,6 +575,7 @@ func loadgenArgs(addr string, c benchCase, d time.Duration) []string {
 func (b *bench) measureAll(ctx context.Context, cases []benchCase, withIdle bool) (*report, error) {
 	rep := &report{opt: b.opt, pinned: b.taskset != "", cases: cases, withIdle: withIdle,
 		samples: map[string]*[2][]*sample{}, preflight: map[string]*[2]error{},
+		skipped: map[string]string{}, refNames: map[string]string{},
 		idle: [2][]*idleSample{}}
 	if la, err := loadAverage(); err == nil {
 		rep.loadAvg = la
@@ -519,13 +585,21 @@ func (b *bench) measureAll(ctx context.Context, cases []benchCase, withIdle bool
 	}
 
 	var procs [2]*serverProc
+	var gnx *serverProc // started when a case needs it
 	defer func() {
-		for _, p := range procs {
+		for _, p := range append(procs[:], gnx) {
 			if p != nil {
 				p.stop()
 			}
 		}
 	}()
+	// pair returns the two servers case c compares.
+	pair := func(c benchCase) [2]*serverProc {
+		if c.ref == refGophernicus {
+			return [2]*serverProc{procs[0], gnx}
+		}
+		return procs
+	}
 	if len(cases) > 0 {
 		for i, k := range b.servers {
 			p, err := b.start(k)
@@ -535,24 +609,48 @@ func (b *bench) measureAll(ctx context.Context, cases []benchCase, withIdle bool
 			procs[i] = p
 		}
 		for _, c := range cases {
+			if c.ref != refGophernicus || gnx != nil || b.gophernicus == nil {
+				continue
+			}
+			p, err := b.start(*b.gophernicus)
+			if err != nil {
+				return nil, err
+			}
+			gnx = p
+		}
+		for _, c := range cases {
+			rep.samples[c.id] = &[2][]*sample{}
+			if c.ref == refGophernicus && gnx == nil {
+				rep.skipped[c.id] = b.gnxMissing
+				b.logf("%s: skipped: %s", c.id, b.gnxMissing)
+				continue
+			}
 			pf := &[2]error{}
-			for i, p := range procs {
+			for i, p := range pair(c) {
 				pf[i] = b.preflight(p.addr, c)
 				if pf[i] != nil {
 					b.logf("%s %s: preflight failed: %v", c.id, p.name, pf[i])
 				}
 			}
 			rep.preflight[c.id] = pf
-			rep.samples[c.id] = &[2][]*sample{}
 		}
+		if gnx != nil {
+			rep.refNames[refGophernicus] = gnx.name
+		}
+	}
+	if spawn, err := spawnCost(filepath.Join(b.tree, "cgi-bin", "hello"), spawnRuns); err == nil {
+		rep.spawn = spawn
+	} else {
+		b.logf("measuring the script's own start-up: %v", err)
 	}
 
 	for round := 1; round <= b.opt.rounds; round++ {
 		for _, c := range cases {
-			if pf := rep.preflight[c.id]; pf[0] != nil || pf[1] != nil {
+			pf := rep.preflight[c.id]
+			if pf == nil || pf[0] != nil || pf[1] != nil {
 				continue
 			}
-			for i, p := range procs {
+			for i, p := range pair(c) {
 				s, err := b.runLoadgen(ctx, loadgenArgs(p.addr, c, b.opt.dur), nil)
 				if err != nil {
 					return nil, err
@@ -561,7 +659,7 @@ func (b *bench) measureAll(ctx context.Context, cases []benchCase, withIdle bool
 					return nil, fmt.Errorf("%s died during %s: %v; log:\n%s", p.name, c.id, p.waitErr, p.logTail())
 				}
 				rep.samples[c.id][i] = append(rep.samples[c.id][i], s)
-				b.logf("round %d/%d %-10s %-9s %s", round, b.opt.rounds, c.id, p.name, summary(c, s))
+				b.logf("round %d/%d %-10s %-11s %s", round, b.opt.rounds, c.id, p.name, summary(c, s))
 			}
 		}
 		if withIdle {
@@ -697,4 +795,35 @@ func loadAverage() (float64, error) {
 		return 0, fmt.Errorf("parsing load average: %w", err)
 	}
 	return v, nil
+}
+
+// trimForError shortens a response quoted in an error message.
+func trimForError(b []byte) []byte {
+	if len(b) > 200 {
+		return b[:200]
+	}
+	return b
+}
+
+// spawnRuns is how many times spawnCost starts the script.
+const spawnRuns = 200
+
+// spawnCost is what one run of the CGI script costs by itself, outside
+// any server: the median wall time of starting it with fork and exec,
+// the shell's start-up, its one line and the reaping, over n runs. It is
+// the floor under every CGI request, whichever server makes it.
+func spawnCost(script string, n int) (time.Duration, error) {
+	ds := make([]float64, 0, n)
+	for range n {
+		start := time.Now()
+		out, err := exec.Command(script).Output()
+		if err != nil {
+			return 0, fmt.Errorf("running %s: %w", script, err)
+		}
+		if string(out) != cgiOutput {
+			return 0, fmt.Errorf("%s printed %q", script, out)
+		}
+		ds = append(ds, float64(time.Since(start)))
+	}
+	return time.Duration(median(ds)), nil
 }

@@ -18,6 +18,9 @@ type report struct {
 	withIdle  bool
 	samples   map[string]*[2][]*sample // case id -> [gopherd, reference]
 	preflight map[string]*[2]error
+	skipped   map[string]string // case id -> why it was not run
+	refNames  map[string]string // benchCase.ref -> the server's name in the table
+	spawn     time.Duration     // the CGI script's own cost per run, outside any server
 	idle      [2][]*idleSample
 	idleErr   [2]error // why a server's idle case was abandoned
 }
@@ -111,6 +114,14 @@ func (r *report) write(w io.Writer) bool {
 		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	}
 	for _, c := range r.cases {
+		label := c.id
+		if c.ref != "" {
+			label += " (reference: " + c.ref + ")"
+		}
+		if why, skip := r.skipped[c.id]; skip {
+			fmt.Fprintf(w, "| %s | – | – | – | – | – | – | – | – | SKIPPED: %s |\n", label, mdEscape(why))
+			continue
+		}
 		pf := r.preflight[c.id]
 		if pf[0] != nil || pf[1] != nil {
 			why := []string{}
@@ -119,7 +130,7 @@ func (r *report) write(w io.Writer) bool {
 					why = append(why, fmt.Sprintf("%s preflight: %s", name, mdEscape(pf[i].Error())))
 				}
 			}
-			fmt.Fprintf(w, "| %s | – | – | – | – | – | – | – | – | FAIL: %s |\n", c.id, strings.Join(why, "; "))
+			fmt.Fprintf(w, "| %s | – | – | – | – | – | – | – | – | FAIL: %s |\n", label, strings.Join(why, "; "))
 			allPass = false
 			continue
 		}
@@ -150,11 +161,13 @@ func (r *report) write(w io.Writer) bool {
 			res += fmt.Sprintf(" (gopherd errors: %s)", kindsString(gk))
 		}
 		fmt.Fprintf(w, "| %s | "+format+" %s | "+format+" %s | %.2f | %s | %.3f | %.3f | %.2f | %d / %d | %s |\n",
-			c.id, g, unit, ref, unit, ratio(g, ref), target, gp, rp, ratio(gp, rp), ge, re, res)
+			label, g, unit, ref, unit, ratio(g, ref), target, gp, rp, ratio(gp, rp), ge, re, res)
 	}
 	if len(r.cases) > 0 {
 		fmt.Fprintf(w, "\nratio = gopherd / reference. Targets: throughput ratio as shown; p99 ratio ≤ %.1f for every case; no errors.\n", maxP99Ratio)
+		fmt.Fprintf(w, "The reference is the in-tree server unless the case names another; Gophernicus runs under systemd-socket-activate --inetd, a process per connection.\n")
 	}
+	r.writeCGICost(w)
 
 	if r.withIdle {
 		fmt.Fprintf(w, "\n### idle connections (%d held, from %d source addresses, fresh server each round)\n\n", r.opt.idle, max(1, r.opt.idleSpread))
@@ -255,4 +268,36 @@ func idleVerdict(is []*idleSample, want int) []string {
 // mdEscape keeps an error message from breaking the table.
 func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+// writeCGICost says what one CGI run costs: the script alone (fork, exec,
+// the shell, reaping), and, for each server, what running it adds to a
+// request over the server's cheapest answer (cgi-c1 against 4k-c1, a
+// small file, medians of p50, one client).
+func (r *report) writeCGICost(w io.Writer) {
+	p50 := func(id string, i int) (float64, bool) {
+		ss, ok := r.samples[id]
+		if !ok || len(ss[i]) == 0 {
+			return 0, false
+		}
+		return medianOf(ss[i], func(s *sample) float64 { return s.Latency.P50 }), true
+	}
+	if r.spawn == 0 {
+		if _, ok := p50("cgi-c1", 0); !ok {
+			return
+		}
+	}
+	fmt.Fprintf(w, "\n### cost per CGI run\n\n")
+	if r.spawn > 0 {
+		fmt.Fprintf(w, "- the script alone, started by the driver (fork, exec, /bin/sh, one line, reaped): %.3f ms (median of %d)\n",
+			float64(r.spawn)/1e6, spawnRuns)
+	}
+	for i, name := range []string{"gopherd", "Gophernicus"} {
+		cgi, okCGI := p50("cgi-c1", i)
+		file, okFile := p50("4k-c1", i)
+		if okCGI && okFile {
+			fmt.Fprintf(w, "- %s, one client, p50: cgi-c1 %.3f ms − 4k-c1 %.3f ms = %.3f ms for running the script\n",
+				name, cgi, file, cgi-file)
+		}
+	}
 }

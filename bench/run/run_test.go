@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestExpandArgs(t *testing.T) {
@@ -121,7 +122,7 @@ func TestSelectCases(t *testing.T) {
 		t.Error("unknown case accepted")
 	}
 	cs, idle, err = selectCases("")
-	if err != nil || len(cs) != 6 || !idle {
+	if err != nil || len(cs) != 9 || !idle {
 		t.Errorf("default selection = %d cases, idle %v, %v", len(cs), idle, err)
 	}
 }
@@ -137,6 +138,36 @@ func TestParseFlagsRejects(t *testing.T) {
 	} {
 		if _, err := parseFlags(args, &strings.Builder{}); err == nil {
 			t.Errorf("parseFlags(%q) succeeded, want an error", args)
+		}
+	}
+}
+
+func TestReportSkipsCaseWithoutItsReference(t *testing.T) {
+	c := benchCase{id: "cgi-c8", ref: refGophernicus}
+	r := &report{opt: &options{rounds: 3}, cases: []benchCase{c},
+		samples: map[string]*[2][]*sample{"cgi-c8": {}}, preflight: map[string]*[2]error{},
+		skipped: map[string]string{"cgi-c8": "gophernicus not installed"}}
+	var out strings.Builder
+	if !r.write(&out) {
+		t.Errorf("a skipped case failed the run:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "| cgi-c8 (reference: gophernicus) | – |") || !strings.Contains(out.String(), "SKIPPED: gophernicus not installed") {
+		t.Errorf("report:\n%s", out.String())
+	}
+}
+
+func TestCGICost(t *testing.T) {
+	mk := func(p50 float64) *sample { s := &sample{}; s.Latency.P50 = p50; return s }
+	r := &report{opt: &options{rounds: 3}, spawn: 1500 * time.Microsecond, samples: map[string]*[2][]*sample{
+		"cgi-c1": {{mk(2.0), mk(2.2), mk(2.1)}, {mk(6), mk(6), mk(6)}},
+		"4k-c1":  {{mk(0.1), mk(0.1), mk(0.1)}, {mk(5), mk(5), mk(5)}},
+	}}
+	var out strings.Builder
+	r.writeCGICost(&out)
+	for _, want := range []string{"1.500 ms (median of 200)", "gopherd, one client, p50: cgi-c1 2.100 ms − 4k-c1 0.100 ms = 2.000 ms",
+		"Gophernicus, one client, p50: cgi-c1 6.000 ms − 4k-c1 5.000 ms = 1.000 ms"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, out.String())
 		}
 	}
 }

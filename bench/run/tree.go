@@ -41,6 +41,14 @@ hA web page	URL:https://example.org/
 The end.
 `
 
+// The CGI cases run a one-line shell script, the same file for gopherd's
+// gateway and Gophernicus: both find it under /cgi-bin/.
+const (
+	cgiSelector = "/cgi-bin/hello"
+	cgiScript   = "#!/bin/sh\necho 'Hello from a one-line script.'\n"
+	cgiOutput   = "Hello from a one-line script.\n"
+)
+
 // makeTree writes the bench tree under dir. The binary files hold
 // pseudo-random bytes from a fixed seed: incompressible, identical on every
 // run, and not sparse, so the servers really read them.
@@ -61,6 +69,19 @@ func makeTree(dir string) error {
 		if err := os.WriteFile(filepath.Join(d, fmt.Sprintf("file%03d.txt", i)), []byte(body), 0o644); err != nil {
 			return fmt.Errorf("writing dir200 file %d: %w", i, err)
 		}
+	}
+	cgiDir := filepath.Join(dir, "cgi-bin")
+	if err := os.Mkdir(cgiDir, 0o755); err != nil {
+		return fmt.Errorf("creating cgi-bin: %w", err)
+	}
+	script := filepath.Join(cgiDir, "hello")
+	if err := os.WriteFile(script, []byte(cgiScript), 0o755); err != nil {
+		return fmt.Errorf("writing the CGI script: %w", err)
+	}
+	// Gophernicus runs only world-executable scripts; the umask must not
+	// decide.
+	if err := os.Chmod(script, 0o755); err != nil {
+		return fmt.Errorf("chmod the CGI script: %w", err)
 	}
 	rng := rand.NewChaCha8([32]byte{'g', 'o', 'p', 'h', 'e', 'r', 'd'})
 	for _, f := range []struct {

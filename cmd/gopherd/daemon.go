@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"gopherd/internal/cgi"
 	"gopherd/internal/config"
 	"gopherd/internal/server"
 	"gopherd/internal/tlscert"
@@ -36,6 +37,9 @@ type daemon struct {
 	// from it and is the same for the whole life of the process.
 	certs   tlscert.Holder
 	tlsConf *tls.Config
+
+	// cgiSlots counts the gateway's running programs across reloads.
+	cgiSlots *cgi.Slots
 }
 
 // start inherits or binds the listeners, opens the root, drops privileges

@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"gopherd/internal/cgi"
 	"gopherd/internal/config"
 	"gopherd/internal/tlscert"
 )
@@ -121,7 +122,7 @@ func (m *Main) Run(ctx context.Context) error {
 	for _, w := range m.certWarns {
 		logger.Warn(w)
 	}
-	d := &daemon{opts: &m.opts, cfg: m.cfg, logger: logger, level: level, version: m.Version}
+	d := &daemon{opts: &m.opts, cfg: m.cfg, logger: logger, level: level, version: m.Version, cgiSlots: cgi.NewSlots()}
 	if m.cert != nil {
 		d.certs.Store(m.cert)
 	}

@@ -23,9 +23,12 @@ var layer = map[string][]string{
 	"internal/pages":     {"internal/gopher"},
 	"internal/fs":        {"internal/gopher", "internal/gophermap"},
 	"internal/server":    {"internal/gopher"},
-	"internal/logcore":   {},
-	"internal/testutil":  {},
-	"internal/archtest":  {},
+	// The gateway finds programs by the tree's rules and renders menu
+	// output as gophermap lines.
+	"internal/cgi":      {"internal/gopher", "internal/gophermap", "internal/fs"},
+	"internal/logcore":  {},
+	"internal/testutil": {},
+	"internal/archtest": {},
 	// The program wires everything.
 	"cmd/gopherd": {"*"},
 }
@@ -33,7 +36,7 @@ var layer = map[string][]string{
 // thirdParty says which packages may use which outside modules. zap is
 // for the packages that log; systemd and flags belong to the program.
 var thirdParty = map[string][]string{
-	"go.uber.org/zap":                  {"internal/fs", "internal/server", "internal/logcore", "cmd/gopherd"},
+	"go.uber.org/zap":                  {"internal/fs", "internal/cgi", "internal/server", "internal/logcore", "cmd/gopherd"},
 	"github.com/coreos/go-systemd/v22": {"cmd/gopherd"},
 	"github.com/spf13/pflag":           {"cmd/gopherd"},
 }

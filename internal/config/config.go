@@ -91,6 +91,39 @@
 //	                         number, positive. Connections served at once
 //	                         for one network: an IPv4 /24 or an IPv6 /48.
 //	                         Default 64.
+//	cgi          object or null. gopherd only. The gateway that runs
+//	             programs (CGI). Default null: nothing is ever executed. A
+//	             key left out takes the gateway's default, given below.
+//	  dirs       list of objects {selector, output}. The gateway's
+//	             directories. Each directory, everything below it, and its
+//	             name without the final "/" are answered by programs in it,
+//	             never by the file tree.
+//	    selector string, required. Starts and ends with "/", names a
+//	             directory below the root ("/" itself is not allowed),
+//	             without empty or "."-components, "?", backslash, TAB, CR,
+//	             LF or NUL. Two dirs may not share one.
+//	    output   string: "raw" (default; the program's bytes go to the
+//	             client as they are) or "menu" (each output line is a
+//	             gophermap line; gopherd ends the menu).
+//	  executable-gophermaps  boolean. Run a gophermap whose first line
+//	             starts with "#!" (and that is executable) like a "menu"
+//	             program. Default false: such a map is refused.
+//	  timeout    duration string, positive. Longest run. Default "10s".
+//	  kill-grace duration string, positive. Time between SIGTERM and
+//	             SIGKILL to the program's process group. Default "2s".
+//	  max-output-bytes  number or size string such as "8MiB", 1 B–1 TiB.
+//	             Output past it stops the program. Default 8 MiB.
+//	  max-concurrent         number, positive. Programs running at once.
+//	                         Default 8.
+//	  max-concurrent-per-ip  number, positive. Programs running at once
+//	                         for one client address. Default 2.
+//	  remote-addr  string: "full" (default), "prefix" (IPv4 /24, IPv6
+//	             /48, no port) or "none": what programs learn of the
+//	             client's address.
+//	  env        object of strings. Variables added to every program's
+//	             environment (which is otherwise built from scratch). It
+//	             may set PATH, not the variables set for each request
+//	             (CGIRequestVariables).
 //
 // Unknown keys, duplicate keys, values of the wrong type and values out of
 // range are errors. Every error names the file, the line and the key path
@@ -110,6 +143,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -252,6 +286,7 @@ type Config struct {
 	Limits     Limits
 	TLS        TLS  // zero = no TLS
 	HTTPPage   bool // answer HTTP requests with an HTML page
+	CGI        *CGI // nil = no cgi section: nothing is ever executed
 
 	// Warnings are problems that did not stop the file from loading, such
 	// as the deprecated top-level port; the caller should log them.
@@ -296,6 +331,12 @@ func (c *Config) Clone() *Config {
 	d := *c
 	d.Listen = slices.Clone(c.Listen)
 	d.Warnings = slices.Clone(c.Warnings)
+	if c.CGI != nil {
+		cgi := *c.CGI
+		cgi.Dirs = slices.Clone(c.CGI.Dirs)
+		cgi.Env = maps.Clone(c.CGI.Env)
+		d.CGI = &cgi
+	}
 	// where is never modified after Parse, so the copy may share it.
 	return &d
 }

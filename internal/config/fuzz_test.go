@@ -19,6 +19,8 @@ func FuzzParse(f *testing.F) {
 		`{"root": "r", "listen": [{"port": 70}, {"port": 70}]}`,
 		`{"root": 1, "listen": [], "log": [], "limits": {"x": {}}}`,
 		`{"root": "r", "port": 0, "listen": {"tls": "only"}, "tls": {"certificate": "", "key": null}}`,
+		`{"root": "r", "cgi": {"dirs": [{"selector": "/cgi-bin/", "output": "raw"}, {"selector": "/apps/", "output": "menu"}], "executable-gophermaps": false, "timeout": "10s", "kill-grace": "2s", "max-output-bytes": 8388608, "max-concurrent": 8, "max-concurrent-per-ip": 2, "remote-addr": "full", "env": {"LANG": "C.UTF-8"}}}`,
+		`{"root": "r", "cgi": {"dirs": [{"selector": "/a/"}, {"selector": "/a/"}, {}], "max-output-bytes": "1 MiB", "env": {"": "", "PATH": null}}}`,
 		"\xEF\xBB\xBF{\"root\": \"\\u0000\"}",
 		`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`,
 		`{"a":`,

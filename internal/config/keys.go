@@ -78,6 +78,8 @@ func (c *Config) keys(s *section) {
 	})
 
 	s.Bool("http-page", &c.HTTPPage)
+
+	c.cgiKeys(s)
 }
 
 // listenKeys declares listen: an object or a list of them.

@@ -54,6 +54,9 @@ type Options struct {
 	// root) and unexpected errors, each with the path concerned. nil means
 	// no logging.
 	Logger *zap.Logger
+	// Maps answers for directories whose gophermap is a program. nil
+	// refuses them with a "not allowed" error item and a warning.
+	Maps MapRunner
 }
 
 // Handler serves the files under one root directory. It implements
@@ -63,6 +66,7 @@ type Handler struct {
 	root  *os.Root
 	log   *zap.Logger
 	cache *listingCache
+	maps  MapRunner
 	now   func() time.Time
 	// errEscape is the error os.Root wraps when a path would leave the
 	// root. The os package does not export it, so New provokes it once and
@@ -99,6 +103,7 @@ func New(o Options) (*Handler, error) {
 		root:  root,
 		log:   log,
 		cache: newListingCache(cacheMaxEntries, cacheMaxBytes),
+		maps:  o.Maps,
 		now:   time.Now,
 	}
 	if _, err := root.Lstat(".."); err != nil {
@@ -186,6 +191,11 @@ func allowedName(name string) bool {
 // serveDir writes the menu for directory p.
 func (h *Handler) serveDir(ctx context.Context, w gopher.ResponseWriter, r *gopher.Request, p string, fi os.FileInfo) {
 	body, err := h.dirMenu(ctx, r, p, fi)
+	var pm *programMap
+	if errors.As(err, &pm) {
+		h.serveProgramMap(ctx, w, r, p, pm)
+		return
+	}
 	if err != nil {
 		h.fail(w, r, p, err)
 		return

@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -60,6 +61,11 @@ func (h *Handler) renderedGophermap(r *gopher.Request, dir, p string, fi os.File
 	data, err := h.readGophermap(p)
 	if err != nil {
 		return nil, err
+	}
+	if bytes.HasPrefix(data, []byte(programPrefix)) {
+		// Never cached: whether it may run is the runner's to decide
+		// on every request.
+		return nil, &programMap{path: p}
 	}
 	menu, warnings := gophermap.Render(data, gophermap.Context{Dir: "/" + dir, Host: r.Host, Port: r.Port})
 	for _, w := range warnings {

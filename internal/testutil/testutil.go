@@ -1,12 +1,15 @@
 // Package testutil holds the few helpers that several test packages need:
-// output capture from child processes, golden-file comparison and free
-// loopback ports. It is imported only by _test.go files.
+// output capture from child processes, golden-file comparison, free
+// loopback ports and the members of a process group. It is imported only
+// by _test.go files.
 package testutil
 
 import (
 	"bytes"
 	"net"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -58,4 +61,38 @@ func FreePort(t testing.TB) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// GroupMembers lists the processes of process group pgid that are still
+// alive, from /proc: zombies are left out (they are dead, only not yet
+// reaped by whoever inherited them). It returns nil without /proc.
+func GroupMembers(pgid int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// "pid (comm) state ppid pgrp ...": comm may hold spaces and ")".
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		if g, err := strconv.Atoi(f[2]); err == nil && g == pgid {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

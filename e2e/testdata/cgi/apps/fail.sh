@@ -1,0 +1,4 @@
+#!/bin/sh
+# SOURCE-MARKER
+echo "a first line"
+exit 4
