@@ -56,7 +56,7 @@ type conn struct {
 	// Set by the transport stage.
 	remote    netip.AddrPort // the client's address; zero when unknown
 	ip        string         // its normalised form, the per-address cap's key
-	prefix    netip.Prefix   // its network, the per-prefix cap's key (see clientPrefix)
+	prefix    netip.Prefix   // its network, the per-prefix cap's key (see gopher.ClientPrefix)
 	hasPrefix bool           // false when the address is not an IP address
 	r         io.Reader      // where the request is read from
 	w         net.Conn       // where the response goes
@@ -159,7 +159,7 @@ func (c *conn) closedBy() string {
 func (c *conn) transport() bool {
 	c.remote = remoteAddrPort(c.rwc.RemoteAddr())
 	c.ip = clientIP(c.rwc.RemoteAddr())
-	c.prefix, c.hasPrefix = clientPrefix(c.remote.Addr())
+	c.prefix, c.hasPrefix = gopher.ClientPrefix(c.remote.Addr())
 	if !c.srv.establish(c) {
 		_ = c.rwc.Close()
 		return false

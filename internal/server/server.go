@@ -59,7 +59,7 @@ type Limits struct {
 	// address.
 	MaxConnectionsPerIP int
 	// MaxConnectionsPerPrefix caps them for one network: an IPv4 /24 or an
-	// IPv6 /48 (see clientPrefix).
+	// IPv6 /48 (see gopher.ClientPrefix).
 	MaxConnectionsPerPrefix int
 }
 
@@ -150,7 +150,7 @@ type Server struct {
 	pending   int                  // connections whose address is not established yet
 	total     int                  // connections counted against the limits
 	perIP     map[string]int       // the same, by normalised client address
-	perPrefix map[netip.Prefix]int // the same, by network (clientPrefix)
+	perPrefix map[netip.Prefix]int // the same, by network (gopher.ClientPrefix)
 	idleConns *list.List           // counted connections without a request yet, oldest first
 	evictions int                  // idle connections closed for a newer one, in all
 	busy      int                  // goroutines sending a busy answer

@@ -1,4 +1,4 @@
-package server
+package gopher
 
 import (
 	"net/netip"
@@ -19,12 +19,12 @@ func TestClientPrefix(t *testing.T) {
 		{"fe80::1%eth0", "fe80::/48"},
 		{"::1", "::/48"},
 	} {
-		got, ok := clientPrefix(netip.MustParseAddr(tt.addr))
+		got, ok := ClientPrefix(netip.MustParseAddr(tt.addr))
 		if !ok || got.String() != tt.want {
-			t.Errorf("clientPrefix(%s) = %v, %v; want %s", tt.addr, got, ok, tt.want)
+			t.Errorf("ClientPrefix(%s) = %v, %v; want %s", tt.addr, got, ok, tt.want)
 		}
 	}
-	if p, ok := clientPrefix(netip.Addr{}); ok {
-		t.Errorf("clientPrefix(invalid) = %v, want none", p)
+	if p, ok := ClientPrefix(netip.Addr{}); ok {
+		t.Errorf("ClientPrefix(invalid) = %v, want none", p)
 	}
 }
