@@ -299,7 +299,16 @@ func TestPrivilegeDrop(t *testing.T) {
 			name = "root-without-user"
 		}
 		t.Run(name, func(t *testing.T) {
-			cfg := baseConfig(t, worldReadableTree(t))
+			root := worldReadableTree(t)
+			// A gateway program reports what it inherited.
+			writeTree(t, root, map[string]string{"cgi-bin/status": "#!/bin/sh\ngrep -E '^(Uid|NoNewPrivs|CapBnd):' /proc/self/status\n"})
+			for _, p := range []string{filepath.Join(root, "cgi-bin"), filepath.Join(root, "cgi-bin", "status")} {
+				if err := os.Chmod(p, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg := baseConfig(t, root)
+			cfg["cgi"] = map[string]any{"dirs": []any{map[string]any{"selector": "/cgi-bin/"}}}
 			id := "65534"
 			if user != "" {
 				cfg["user"] = user
@@ -310,6 +319,12 @@ func TestPrivilegeDrop(t *testing.T) {
 			d := startCmd(t, fmt.Sprintf("127.0.0.1:%d", l["port"]), exec.Command(bin, writeConfig(t, cfg)))
 			if got := string(d.get("/a.txt")); got != "a\n" {
 				t.Fatalf("after drop: %q", got)
+			}
+			prog := string(d.get("/cgi-bin/status"))
+			for _, want := range []string{"NoNewPrivs:\t1\n", "CapBnd:\t0000000000000000\n", "Uid:\t" + id + "\t"} {
+				if !strings.Contains(prog, want) {
+					t.Errorf("a gateway program's status lacks %q:\n%s", want, prog)
+				}
 			}
 			tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", d.cmd.Process.Pid))
 			if err != nil || len(tasks) == 0 {
