@@ -69,7 +69,7 @@ type conn struct {
 	state      connState
 	cut        bool          // closed by Shutdown or evicted before its request
 	evicted    bool          // closed to give its slot to a newer connection
-	idleElem   *list.Element // in Server.idle while counted and without a request
+	idleElem   *list.Element // in Server.idleConns while counted and without a request
 	resp       *response     // the response, once there is a request to answer
 }
 
