@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -333,5 +335,37 @@ func TestNonReadingClientCut(t *testing.T) {
 	}
 	if took := cutAt.Sub(lastAt); took < idle-idle/10 || took > idle+idle/2 {
 		t.Errorf("cut %v after the client took its last byte, want the idle timeout %v (+50%%)", took, idle)
+	}
+}
+
+// TestTLSBusyOverOpenSSL: a TLS client over a cap (here the per-address
+// one, held by a silent connection) gets the busy item over TLS, as
+// openssl s_client shows it, instead of plaintext its TLS stack reports as
+// WRONG_VERSION_NUMBER.
+func TestTLSBusyOverOpenSSL(t *testing.T) {
+	openssl := needTool(t, "openssl")
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"a.txt": "a\n"})
+	certFile, keyFile := makeCert(t, t.TempDir(), "localhost", "127.0.0.1")
+	cfg := tlsConfig(t, root, certFile, keyFile)
+	cfg["limits"] = map[string]any{"max-connections-per-ip": 1}
+	d := startConfig(t, cfg)
+	holder := d.dial("127.0.0.1")
+	defer holder.Close()
+	time.Sleep(100 * time.Millisecond) // the holder is counted
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, openssl, "s_client", "-connect", d.addr, "-servername", "localhost",
+		"-CAfile", certFile, "-verify_return_error", "-quiet", "-ign_eof")
+	cmd.Stdin = strings.NewReader("/a.txt\r\n")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if !errorItem(out.Bytes(), msgBusy) {
+		t.Errorf("openssl s_client over the cap: %v\nstdout %q\nstderr %s", err, out.String(), errb.String())
+	}
+	if strings.Contains(errb.String(), "wrong version number") {
+		t.Errorf("the busy answer was not TLS:\n%s", errb.String())
 	}
 }
