@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"gopherd/internal/gopher"
 )
@@ -90,7 +89,7 @@ const ctxCheckEvery = 256
 func (h *Handler) listDir(ctx context.Context, dir, host string, port int) (gopher.Menu, error) {
 	// O_DIRECTORY: if dir was swapped for a FIFO since the stat, the open
 	// fails instead of blocking.
-	f, err := h.root.OpenFile(dir, os.O_RDONLY|openDirectory, 0)
+	f, err := OpenDir(h.root, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +115,7 @@ func (h *Handler) listDir(ctx context.Context, dir, host string, port int) (goph
 			continue
 		}
 		p := joinPath(dir, name)
-		if !menuSafe(name) {
+		if !MenuSafeName(name) {
 			h.log.Warn("not listing file: its name cannot be written into a menu", quotedPath(p))
 			continue
 		}
@@ -198,36 +197,4 @@ func joinPath(dir, name string) string {
 		return name
 	}
 	return dir + "/" + name
-}
-
-// menuSafe reports whether a file name can be written into a menu as its
-// display string and selector. TAB, CR and LF would break the menu line; a
-// backslash is refused in requests. Every other C0 control, DEL and every
-// C1 control would reach the client's screen and act there (ESC and CSI
-// start terminal escape sequences, BS overstrikes, BEL rings): C1 as a
-// character (U+0080–U+009F) or as a byte 0x80–0x9F outside any UTF-8
-// sequence, which an 8-bit terminal reads as the same control. Such names
-// are left out of listings (with a warning) rather than shown escaped: an
-// escaped name is not the file's name, so a client could not request it by
-// what it sees, and a name like that is a mistake or an attack.
-func menuSafe(name string) bool {
-	for i := 0; i < len(name); {
-		c := name[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f || c == '\\' {
-				return false
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(name[i:])
-		if r == utf8.RuneError && size == 1 {
-			r = rune(c) // a byte of another encoding
-		}
-		if r < 0xa0 {
-			return false
-		}
-		i += size
-	}
-	return true
 }
