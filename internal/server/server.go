@@ -352,6 +352,9 @@ func (s *Server) trackListener(l *closeOnceListener, add bool) bool {
 	return true
 }
 
+// pendingFactor bounds pending connections relative to MaxConnections.
+const pendingFactor = 4
+
 // admit takes a new connection in and returns it, ready to run in its own
 // goroutine: to be served, or (the server being full) to be told it is
 // busy. It returns nil when the connection was closed at once: the server
@@ -362,7 +365,10 @@ func (s *Server) trackListener(l *closeOnceListener, add bool) bool {
 // A connection whose address is not yet established holds a pending slot,
 // not one under the caps: a flood of connections that the per-address cap
 // refuses must not take the slots of other clients while it is being
-// refused. Pending slots are bounded by MaxConnections too. With every
+// refused. Pending slots are bounded (pendingFactor × MaxConnections): a
+// connection is pending only until its goroutine first runs, unless a PROXY
+// header is awaited, so the bound is for floods, and it is generous because
+// a busy scheduler can leave many goroutines unstarted for a moment. With every
 // slot taken, a connection is still admitted while some slot holder has
 // not sent its request: establish may evict it.
 func (s *Server) admit(rwc net.Conn, o ListenerOptions) *conn {
@@ -376,7 +382,7 @@ func (s *Server) admit(rwc net.Conn, o ListenerOptions) *conn {
 		return nil
 	}
 	switch {
-	case (s.total < st.Limits.MaxConnections || s.idleConns.Len() > 0) && s.pending < st.Limits.MaxConnections:
+	case (s.total < st.Limits.MaxConnections || s.idleConns.Len() > 0) && s.pending < pendingFactor*st.Limits.MaxConnections:
 		s.pending++
 		c.pending = true
 	case s.toBusyLocked(c):
