@@ -127,11 +127,13 @@ func (d *daemon) settings(c *config.Config) (server.Settings, error) {
 		TLS:      tlsConf,
 		HTTPPage: c.HTTPPage,
 		Limits: server.Limits{
-			RequestBytes:        c.Limits.RequestBytes,
-			RequestTimeout:      c.Limits.RequestTimeout,
-			IdleTimeout:         c.Limits.IdleTimeout,
-			MaxConnections:      c.Limits.MaxConnections,
-			MaxConnectionsPerIP: c.Limits.MaxConnectionsPerIP,
+			RequestBytes:            c.Limits.RequestBytes,
+			RequestTimeout:          c.Limits.RequestTimeout,
+			IdleTimeout:             c.Limits.IdleTimeout,
+			MaxConnections:          c.Limits.MaxConnections,
+			MaxConnectionsPerIP:     c.Limits.MaxConnectionsPerIP,
+			MaxConnectionsPerPrefix: c.Limits.MaxConnectionsPerPrefix,
+			MinReadRate:             int(c.Limits.MinReadRate),
 		},
 	}, nil
 }

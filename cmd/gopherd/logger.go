@@ -29,9 +29,10 @@ func newLogger(c config.Log, w io.Writer) (*zap.Logger, zap.AtomicLevel, error) 
 	if c.HideTime {
 		enc.TimeKey = ""
 	}
-	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(w), level)
+	// Asynchronous and bounded: a stalled reader of w costs log lines
+	// (counted, and reported later), never a served request.
+	core := logcore.NewAsync(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(w), level, logcore.Options{})
 	// Warnings and errors are rate-limited, so that no flood can fill a
 	// disk; the access log (info) is not.
-	core = logcore.RateLimit(core, logcore.DefaultBurst, logcore.DefaultEvery)
-	return zap.New(core), level, nil
+	return zap.New(logcore.RateLimit(core, logcore.DefaultBurst, logcore.DefaultEvery)), level, nil
 }

@@ -23,11 +23,11 @@ var layer = map[string][]string{
 	"internal/pages":     {"internal/gopher"},
 	"internal/fs":        {"internal/gopher", "internal/gophermap"},
 	"internal/server":    {"internal/gopher"},
-	"internal/logcore":   {},
 	"internal/hupguard":  {},
 	// The gateway finds programs by the tree's rules and renders menu
 	// output as gophermap lines.
 	"internal/cgi":      {"internal/gopher", "internal/gophermap", "internal/fs"},
+	"internal/logcore":  {},
 	"internal/search":   {"internal/gopher", "internal/gophermap", "internal/fs"},
 	"internal/testutil": {},
 	"internal/archtest": {},

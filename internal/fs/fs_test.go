@@ -300,6 +300,9 @@ func listingTree(t *testing.T) string {
 		// Never listed.
 		".hidden": "", "GOPHERMAP": "", "Gophermap": "",
 		"tab\tname.txt": "", "new\nline.txt": "", "carriage\rreturn": "", "back\\slash.txt": "",
+		// Terminal controls: shown on a client's screen they would act.
+		"esc\x1b[2Jclear.txt": "", "bell\x07.txt": "", "bs\x08\x08\x08exe": "", "del\x7f.txt": "",
+		"c1-csi\u009b31m.txt": "", "raw-csi\x9b31m.txt": "",
 	}
 	for name, content := range files {
 		write(t, filepath.Join(root, name), content)
@@ -321,18 +324,31 @@ func TestListingGolden(t *testing.T) {
 	if rec.lastServed() != "menu" {
 		t.Errorf("served %q, want menu", rec.lastServed())
 	}
-	// The unlistable names are logged, escaped.
-	warned := map[string]bool{}
-	for _, e := range logs.FilterMessageSnippet("cannot be written into a menu").All() {
-		warned[e.ContextMap()["path"].(string)] = true
+	// The unlistable names and the symlinks that lead nowhere are logged,
+	// escaped: the first maxProblemLines of them one by one (in directory
+	// order), then a count of the rest.
+	want := map[string]bool{}
+	for _, p := range []string{`tab\x09name.txt`, `new\x0aline.txt`, `carriage\x0dreturn`, `back\\slash.txt`,
+		`esc\x1b[2Jclear.txt`, `bell\x07.txt`, `bs\x08\x08\x08exe`, `del\x7f.txt`, `c1-csi\xc2\x9b31m.txt`, `raw-csi\x9b31m.txt`,
+		"escape", "dangling"} {
+		want[p] = true
 	}
-	for _, p := range []string{`tab\x09name.txt`, `new\x0aline.txt`, `carriage\x0dreturn`, `back\\slash.txt`} {
-		if !warned[p] {
-			t.Errorf("no warning for %s; got %v", p, warned)
+	warned := map[string]bool{}
+	more := 0
+	for _, e := range logs.FilterLevelExact(zapcore.WarnLevel).All() {
+		p, _ := e.ContextMap()["path"].(string)
+		switch {
+		case strings.Contains(e.Message, "cannot be written into a menu"), strings.Contains(e.Message, "symlink"):
+			if !want[p] || warned[p] {
+				t.Errorf("warning for %q: not one of the unlistable names, or twice", p)
+			}
+			warned[p] = true
+		case strings.Contains(e.Message, "more"):
+			fmt.Sscanf(e.Message[strings.Index(e.Message, "and ")+4:], "%d", &more)
 		}
 	}
-	if logs.FilterMessageSnippet("symlink").Len() != 2 {
-		t.Errorf("want 2 warnings for the escaping and the dangling symlink, got %v", logs.All())
+	if len(warned) != min(len(want), maxProblemLines) || len(warned)+more != len(want) {
+		t.Errorf("%d problems logged and %d counted, want %d in all, at most %d logged: %v", len(warned), more, len(want), maxProblemLines, logs.All())
 	}
 	// The listed subdirectory keeps its selector prefix.
 	rec = get(t, h, "/sub")
