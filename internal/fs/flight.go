@@ -124,11 +124,11 @@ func (h *Handler) fly(fk flightKey, f *flight, cacheable bool, reportKey string,
 	took := h.now().Sub(start)
 	if err != nil && errors.Is(err, context.DeadlineExceeded) && h.ctx.Err() == nil {
 		// Too slow by itself: every request for this version gets the
-		// error at once instead of starting the work again.
+		// error at once, for cacheTTL, instead of starting the work again.
 		if probs == nil {
 			probs = &problems{}
 		}
-		probs.addFirst(fmt.Sprintf("making the menu of %s took longer than %v: clients get an error item until it changes", reportKey, h.renderTimeout), reportKey)
+		probs.addFirst(fmt.Sprintf("making the menu of %s took longer than %v: clients get an error item for %v or until it changes", reportKey, h.renderTimeout, cacheTTL), reportKey)
 		m, err = failMenu(gopher.TimedOut), nil
 	}
 	if probs != nil && h.reported.first(reportKey, fk.id) {
