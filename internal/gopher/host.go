@@ -34,3 +34,14 @@ func ValidHost(s string) bool {
 	}
 	return true
 }
+
+// CanonicalHost returns the form of a host name in which two names for the
+// same host are the same string: DNS names in lower case (they are
+// case-insensitive, RFC 4343) without the final dot, IP addresses in their
+// standard notation. Virtual hosts are looked up by it.
+func CanonicalHost(s string) string {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.String()
+	}
+	return strings.ToLower(strings.TrimSuffix(s, "."))
+}

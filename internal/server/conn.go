@@ -52,6 +52,13 @@ type conn struct {
 	st       *Settings       // the settings current when it was accepted
 	accepted time.Time
 
+	// host is the virtual host that answers: the listener's (nil when the
+	// settings lack it), then, over TLS, the one the server name chose.
+	host *Host
+	// unknownSNI is the server name of a handshake refused because no
+	// host has it.
+	unknownSNI string
+
 	// Set by the transport stage.
 	remote netip.AddrPort // the client's address; zero when unknown
 	ip     string         // its normalised form, the per-address cap's key
@@ -144,6 +151,10 @@ func (c *conn) run() {
 func (c *conn) transport() bool {
 	c.remote = remoteAddrPort(c.rwc.RemoteAddr())
 	c.ip = clientIP(c.rwc.RemoteAddr())
+	if c.host == nil {
+		c.unknownHost()
+		return false
+	}
 	if !c.srv.establish(c) {
 		_ = c.rwc.Close()
 		return false
@@ -154,13 +165,27 @@ func (c *conn) transport() bool {
 	return c.open()
 }
 
+// unknownHost closes a connection whose listener is bound to a host the
+// settings lack (a reload that dropped it, which the daemon refuses):
+// answering it from any other host would serve one host's files under
+// another's name.
+func (c *conn) unknownHost() {
+	c.srv.logger.Error("connection closed: the listener's virtual host is not configured",
+		zap.String("vhost", gopher.Quote(c.opts.Vhost, maxLogSelector)))
+	_ = c.rwc.Close()
+}
+
 // rejectBusy tells the client the server is busy, briefly and within a
 // short deadline, then closes.
 func (c *conn) rejectBusy() {
+	if c.host == nil {
+		c.unknownHost()
+		return
+	}
 	c.srv.logBusy(c)
 	defer func() { _ = c.rwc.Close() }()
 	_ = c.rwc.SetDeadline(time.Now().Add(busyTimeout))
-	if _, err := c.rwc.Write(gopher.ErrorResponse(gopher.Busy, "", c.st.Hostname, c.st.Port)); err == nil {
+	if _, err := c.rwc.Write(gopher.ErrorResponse(gopher.Busy, "", c.host.Hostname, c.host.Port)); err == nil {
 		c.drain()
 	}
 }
@@ -214,7 +239,7 @@ func (c *conn) fill(req *gopher.Request) {
 		cs := c.tc.ConnectionState()
 		req.TLS = &cs
 	}
-	req.Host, req.Port = c.st.Hostname, c.st.Port
+	req.Host, req.Port = c.host.Hostname, c.host.Port
 }
 
 // answer writes the response: the handler's, or one of the server's own.
@@ -225,9 +250,9 @@ func (c *conn) answer(ctx context.Context, w *response, in incoming) (abort bool
 		limit := max(httpHeaderFactor*c.st.Limits.RequestBytes, minHTTPHeaderBytes)
 		discardHTTPHeader(in.rec.buf, c.r, limit)
 		w.Served(servedHTTP)
-		_, _ = w.Write(httpPage(in.httpMethod, c.st.Hostname, c.st.Port))
+		_, _ = w.Write(httpPage(in.httpMethod, c.host.Hostname, c.host.Port))
 	case in.kind != 0:
-		_, _ = w.Write(gopher.ErrorResponse(in.kind, "", c.st.Hostname, c.st.Port))
+		_, _ = w.Write(gopher.ErrorResponse(in.kind, "", c.host.Hostname, c.host.Port))
 		w.Served(in.kind.String())
 	case c.opts.TLS == TLSOnly && c.tc == nil:
 		c.tlsRequired(w)
@@ -278,12 +303,12 @@ func (c *conn) handle(ctx context.Context, w *response, req *gopher.Request) (ab
 		w.Abort()
 		abort = true
 	}()
-	if c.st.Handler == nil {
-		c.srv.logger.Error("no handler configured")
+	if c.host.Handler == nil {
+		c.srv.logger.Error("no handler configured", zap.String("vhost", c.host.Hostname))
 		_ = gopher.WriteError(w, req, gopher.Internal)
 		return false
 	}
-	c.st.Handler.ServeGopher(ctx, w, req)
+	c.host.Handler.ServeGopher(ctx, w, req)
 	return w.aborted
 }
 
@@ -309,6 +334,9 @@ func (c *conn) logAccess(sel string, w *response, d time.Duration) {
 		zap.String("served", served),
 		zap.Int64("bytes", w.n),
 		zap.Duration("duration", d),
+	}
+	if len(c.st.Vhosts) > 0 {
+		fields = append(fields, zap.String("vhost", c.host.Hostname))
 	}
 	if c.tc != nil {
 		fields = append(fields, zap.Bool("tls", true))

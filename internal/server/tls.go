@@ -77,8 +77,12 @@ func (c *conn) open() bool {
 		_ = c.rwc.Close()
 		return false
 	}
-	tc := tls.Server(&peekedConn{Conn: c.rwc, first: first[0]}, c.st.TLS)
+	tc := c.tlsServer(first[0])
 	if err := tc.Handshake(); err != nil {
+		if c.unknownSNI != "" {
+			c.refuseSNI()
+			return false
+		}
 		fields := []zap.Field{zap.String("client", c.logIP()), zap.String("error", c.scrub(handshakeReason(err)))}
 		if !c.st.HideIPs {
 			fields = append(fields, zap.String("detail", err.Error()))
@@ -91,9 +95,34 @@ func (c *conn) open() bool {
 		_ = c.rwc.Close()
 		return false
 	}
+	// A resumed session chose no certificate, so the host is chosen again
+	// here, from the server name of this handshake.
+	h := c.sniHost(tc.ConnectionState().ServerName)
+	if h == nil {
+		c.unknownSNI = tc.ConnectionState().ServerName
+		c.refuseSNI()
+		return false
+	}
+	c.host = h
 	c.tc = tc
 	c.r, c.w = tc, tc
 	return true
+}
+
+// tlsServer starts the server side of TLS on the connection, whose first
+// byte, already read, is first. The handshake chooses the host (see
+// hostCertificate).
+func (c *conn) tlsServer(first byte) *tls.Conn {
+	return tls.Server(&peekedConn{Conn: c.rwc, first: first, c: c}, c.st.serveTLS)
+}
+
+// refuseSNI logs and closes a connection whose TLS server name is no
+// host's, with unknown names refused. The name is the client's own words:
+// quoted, and never an address (SNI carries DNS names only).
+func (c *conn) refuseSNI() {
+	c.srv.logger.Info("TLS handshake refused: unknown server name", zap.String("client", c.logIP()),
+		zap.String("sni", gopher.Quote(c.unknownSNI, maxLogSelector)))
+	_ = c.rwc.Close()
 }
 
 // handshakeReason describes a failed handshake without the client's
@@ -114,16 +143,18 @@ func handshakeReason(err error) string {
 func (c *conn) tlsRequired(w *response) {
 	w.Served(servedTLSRequired)
 	item := gopher.Item{Type: gopher.TypeError, Display: tlsRequiredMsg, Selector: gopher.ErrorSelector,
-		Host: c.st.Hostname, Port: c.st.Port}
+		Host: c.host.Hostname, Port: c.host.Port}
 	_, _ = w.Write(gopher.Menu{item}.Bytes())
 }
 
 // peekedConn gives the TLS stack the connection with the byte read to
-// recognise the handshake put back in front.
+// recognise the handshake put back in front, and the GetCertificate of the
+// handshake the connection it chooses a host for.
 type peekedConn struct {
 	net.Conn
 	first byte
 	taken bool
+	c     *conn // whose host the handshake chooses
 }
 
 func (p *peekedConn) Read(b []byte) (int, error) {
