@@ -132,3 +132,18 @@ func TestValidateVhosts(t *testing.T) {
 		t.Errorf("ProblemAt: %q", p.String())
 	}
 }
+
+// The shipped two-host example has the right shape and values (its files
+// are the operator's to create).
+func TestVhostsExample(t *testing.T) {
+	c, err := Load(filepath.Join("..", "..", "etc", "vhosts.example.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := c.check(false); len(ps) != 0 {
+		t.Errorf("problems: %v", ps)
+	}
+	if len(c.Vhosts) != 1 || c.HostIndex("www.b.example") != 1 || c.Listen[2].Vhost != "b.example" || c.TLS.UnknownSNI != SNIReject {
+		t.Errorf("example: %+v", c)
+	}
+}
