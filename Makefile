@@ -101,7 +101,8 @@ FUZZ_TARGETS := \
 	internal/fs:FuzzResolve \
 	internal/fs:FuzzServe \
 	internal/cgi:FuzzFind \
-	internal/cgi:FuzzMenuOutput
+	internal/cgi:FuzzMenuOutput \
+	internal/search:FuzzQuery
 FUZZTIME ?= 2m
 FUZZTIME_SHORT ?= 8s
 

@@ -246,24 +246,7 @@ func (h *Handler) serveFile(w gopher.ResponseWriter, r *gopher.Request, p string
 // is cleared again for the regular file that is actually read, so that file
 // systems honouring it (FUSE) cannot return EAGAIN mid-transfer.
 func (h *Handler) openRegular(p string) (*os.File, error) {
-	f, err := h.root.OpenFile(p, os.O_RDONLY|openNonblock, 0)
-	if err != nil {
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		_ = f.Close()
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		_ = f.Close()
-		return nil, fmt.Errorf("%s: %w", p, errSpecial)
-	}
-	if err := clearNonblock(f); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("%s: clearing O_NONBLOCK: %w", p, err)
-	}
-	return f, nil
+	return OpenRegular(h.root, p)
 }
 
 // classify maps a file-system error to the error item the client gets.

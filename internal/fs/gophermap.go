@@ -1,7 +1,6 @@
 package fs
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -29,15 +28,7 @@ const mapCacheKey = "\x00map:"
 // findGophermap returns the path and stat result of the map that applies to
 // directory dir, or ok false when there is none.
 func (h *Handler) findGophermap(dir string) (p string, fi os.FileInfo, ok bool) {
-	for _, name := range gophermapNames {
-		p := path.Join(dir, name)
-		fi, err := h.root.Stat(p)
-		if err != nil || !fi.Mode().IsRegular() {
-			continue
-		}
-		return p, fi, true
-	}
-	return "", nil, false
+	return FindGophermap(h.root, dir)
 }
 
 // renderedGophermap returns the menu of map file p (stat result fi) for
@@ -62,7 +53,7 @@ func (h *Handler) renderedGophermap(r *gopher.Request, dir, p string, fi os.File
 	if err != nil {
 		return nil, err
 	}
-	if bytes.HasPrefix(data, []byte(programPrefix)) {
+	if IsProgramMap(data) {
 		// Never cached: whether it may run is the runner's to decide
 		// on every request.
 		return nil, &programMap{path: p}

@@ -89,7 +89,7 @@ const ctxCheckEvery = 256
 func (h *Handler) listDir(ctx context.Context, dir, host string, port int) (gopher.Menu, error) {
 	// O_DIRECTORY: if dir was swapped for a FIFO since the stat, the open
 	// fails instead of blocking.
-	f, err := h.root.OpenFile(dir, os.O_RDONLY|openDirectory, 0)
+	f, err := OpenDir(h.root, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func (h *Handler) listDir(ctx context.Context, dir, host string, port int) (goph
 			continue
 		}
 		p := joinPath(dir, name)
-		if strings.ContainsAny(name, "\t\r\n\\") {
+		if !MenuSafeName(name) {
 			h.log.Warn("not listing file: its name cannot be written into a menu", quotedPath(p))
 			continue
 		}
