@@ -27,7 +27,7 @@ func whoHandler(tree string) gopher.Handler {
 
 // keyPair makes a self-signed certificate for hosts and returns it for a
 // server and a client pool that trusts it.
-func keyPair(t *testing.T, hosts ...string) (*tls.Certificate, *x509.CertPool) {
+func keyPair(t testing.TB, hosts ...string) (*tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	certPEM, keyPEM, err := tlscert.Generate(tlscert.Options{Hosts: hosts})
 	if err != nil {
@@ -289,4 +289,64 @@ func TestVhostResumedSession(t *testing.T) {
 		t.Errorf("resumed session for a removed host with reject: answered %q (resumed %v)", got, resumed)
 	}
 	waitFor(t, "the refusal to be logged", func() bool { return len(h.logs.entries(t, "TLS handshake refused: unknown server name")) == 1 })
+}
+
+// BenchmarkVhostTLS: a TLS request (full handshake, no resumption) to a
+// server with one host, against one with 100 vhosts each with its own
+// certificate, chosen by SNI: the cost of the host choice next to that of
+// a handshake.
+func BenchmarkVhostTLS(b *testing.B) {
+	cert, _ := keyPair(b, testHost)
+	for _, n := range []int{0, 100} {
+		b.Run(fmt.Sprintf("vhosts-%d", n), func(b *testing.B) {
+			holder := &tlscert.Holder{}
+			holder.Store(cert)
+			st := baseSettings(whoHandler("D"))
+			st.TLS = holder.Config()
+			sni := testHost
+			for i := range n {
+				name := fmt.Sprintf("h%d.test", i)
+				c, _ := keyPair(b, name)
+				st.Vhosts = append(st.Vhosts, Host{Hostname: name, Port: testPort, Handler: whoHandler(name), Certificate: c})
+				sni = name
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv := New(nil, st)
+			go func() { _ = srv.Serve(ln, ListenerOptions{}) }()
+			defer func() { _ = srv.Shutdown(context.Background()) }()
+			conf := &tls.Config{ServerName: sni, InsecureSkipVerify: true, SessionTicketsDisabled: true} //nolint:gosec // benchmark
+			b.ResetTimer()
+			for b.Loop() {
+				c, err := tls.Dial("tcp", ln.Addr().String(), conf)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.WriteString(c, "/x\r\n")
+				if _, err := io.ReadAll(c); err != nil {
+					b.Fatal(err)
+				}
+				_ = c.Close()
+			}
+		})
+	}
+}
+
+// BenchmarkSNIHost: the host choice alone, by a server name among 100
+// vhosts, to set against a handshake (BenchmarkVhostTLS).
+func BenchmarkSNIHost(b *testing.B) {
+	st := baseSettings(whoHandler("D"))
+	for i := range 100 {
+		st.Vhosts = append(st.Vhosts, Host{Hostname: fmt.Sprintf("h%d.test", i), Aliases: []string{fmt.Sprintf("www.h%d.test", i)}})
+	}
+	srv := New(nil, st)
+	c := &conn{srv: srv, st: srv.settings.Load()}
+	c.host = c.st.defaultHost
+	for b.Loop() {
+		if c.sniHost("WWW.H42.test") == nil {
+			b.Fatal("no host")
+		}
+	}
 }
