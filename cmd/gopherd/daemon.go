@@ -153,11 +153,13 @@ func (d *daemon) settings(c *config.Config, certs certificates) (server.Settings
 		TLS:              tlsConf,
 		HTTPPage:         c.HTTPPage,
 		Limits: server.Limits{
-			RequestBytes:        c.Limits.RequestBytes,
-			RequestTimeout:      c.Limits.RequestTimeout,
-			IdleTimeout:         c.Limits.IdleTimeout,
-			MaxConnections:      c.Limits.MaxConnections,
-			MaxConnectionsPerIP: c.Limits.MaxConnectionsPerIP,
+			RequestBytes:            c.Limits.RequestBytes,
+			RequestTimeout:          c.Limits.RequestTimeout,
+			IdleTimeout:             c.Limits.IdleTimeout,
+			MaxConnections:          c.Limits.MaxConnections,
+			MaxConnectionsPerIP:     c.Limits.MaxConnectionsPerIP,
+			MaxConnectionsPerPrefix: c.Limits.MaxConnectionsPerPrefix,
+			MinReadRate:             int(c.Limits.MinReadRate),
 		},
 	}, nil
 }

@@ -170,6 +170,9 @@ func (m *Main) Reload() {
 	defer m.mu.Unlock()
 	if m.d != nil {
 		m.d.reload()
+		// The log is asynchronous: what the reload says is out (or the
+		// output is stalled) when Reload returns.
+		_ = m.d.logger.Sync()
 	}
 }
 

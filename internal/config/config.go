@@ -86,12 +86,22 @@
 //	                         TLS handshake, if it starts one, and send its
 //	                         request line. Default "10s".
 //	  idle-timeout           duration string, positive. A client that
-//	                         accepts no response data for this long is cut
-//	                         off. Default "30s".
+//	                         takes no response data for this long, counted
+//	                         from the last byte it took, is cut off.
+//	                         Default "30s".
+//	  min-read-rate          number of bytes, or a size such as "1KiB",
+//	                         1 byte to 1 GiB. A client taking a response
+//	                         slower than this many bytes a second,
+//	                         averaged over idle-timeout, is cut off.
+//	                         Default "1KiB".
 //	  max-connections        number, positive. Connections served at
 //	                         once. Default 1024.
 //	  max-connections-per-ip number, positive. Connections served at once
 //	                         for one client address. Default 32.
+//	  max-connections-per-prefix
+//	                         number, positive. Connections served at once
+//	                         for one network: an IPv4 /24 or an IPv6 /48.
+//	                         Default 64.
 //	cgi          object or null. gopherd only. The gateway that runs
 //	             programs (CGI). Default null: nothing is ever executed. A
 //	             key left out takes the gateway's default, given below.
@@ -291,11 +301,13 @@ type Log struct {
 // Limits bounds what one client, and all of them together, may use. A
 // field left at 0 means the server's default (server.DefaultLimits).
 type Limits struct {
-	RequestBytes        int
-	RequestTimeout      time.Duration
-	IdleTimeout         time.Duration
-	MaxConnections      int
-	MaxConnectionsPerIP int
+	RequestBytes            int
+	RequestTimeout          time.Duration
+	IdleTimeout             time.Duration
+	MaxConnections          int
+	MaxConnectionsPerIP     int
+	MaxConnectionsPerPrefix int
+	MinReadRate             int64 // bytes a second
 }
 
 // Config is a complete configuration: Parse and Load return one whose

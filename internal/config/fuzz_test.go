@@ -14,7 +14,7 @@ func FuzzParse(f *testing.F) {
 		`{"root": "/srv"}`,
 		`{"hostname": "localhost", "listen": {"addr": "::", "port": 70}, "user": null, "root": "/srv/gopher", "log": {"enable": true, "hide-ips": true, "hide-time": false, "level": "info"}}`,
 		`{"root": "r", "listen": [{"port": 1}, {"addr": "::1", "port": 65535}], "port": 7070, "public-port": 70}`,
-		`{"root": "r", "limits": {"request-bytes": 1, "request-timeout": "1ns", "idle-timeout": "1h", "max-connections": 1, "max-connections-per-ip": 1}}`,
+		`{"root": "r", "limits": {"request-bytes": 1, "request-timeout": "1ns", "idle-timeout": "1h", "max-connections": 1, "max-connections-per-ip": 1, "max-connections-per-prefix": 1, "min-read-rate": "1KiB"}}`,
 		`{"root": "r", "user": "1000:1000", "log": {"level": "WARNING"}}`,
 		`{"root": "r", "listen": [{"port": 70}, {"port": 70}]}`,
 		`{"root": 1, "listen": [], "log": [], "limits": {"x": {}}}`,

@@ -66,6 +66,8 @@ func (c *Config) keys(s *section) {
 		s.Duration("idle-timeout", &c.Limits.IdleTimeout, checkTimeout)
 		s.Int("max-connections", &c.Limits.MaxConnections, 1, maxCount)
 		s.Int("max-connections-per-ip", &c.Limits.MaxConnectionsPerIP, 1, maxCount)
+		s.Int("max-connections-per-prefix", &c.Limits.MaxConnectionsPerPrefix, 1, maxCount)
+		s.Bytes("min-read-rate", &c.Limits.MinReadRate, 1, maxReadRate)
 	})
 
 	s.OptionalObject("tls", c.TLS.Enabled(), func(s *section) {

@@ -232,6 +232,10 @@ func TestValueErrors(t *testing.T) {
 			[]string{`g.json:2: limits.max-connections: must be between 1 and 2147483647, got -1`}},
 		{"max-connections-per-ip zero", "{\"root\": \"/srv\", \"limits\": {\n\"max-connections-per-ip\": 0}}",
 			[]string{`g.json:2: limits.max-connections-per-ip: must be between 1 and 2147483647, got 0`}},
+		{"max-connections-per-prefix zero", "{\"root\": \"/srv\", \"limits\": {\n\"max-connections-per-prefix\": 0}}",
+			[]string{`g.json:2: limits.max-connections-per-prefix: must be between 1 and 2147483647, got 0`}},
+		{"min-read-rate zero", "{\"root\": \"/srv\", \"limits\": {\n\"min-read-rate\": \"0KiB\"}}",
+			[]string{`g.json:2: limits.min-read-rate: must be between 1 and 1073741824, got 0`}},
 
 		// Hostname, addresses, user.
 		{"empty hostname", "{\"root\": \"/srv\",\n\"hostname\": \"\"}",
@@ -352,7 +356,9 @@ func TestParseAllKeys(t *testing.T) {
     "request-timeout": "2s",
     "idle-timeout": "1m30s",
     "max-connections": 10,
-    "max-connections-per-ip": 2
+    "max-connections-per-ip": 2,
+    "max-connections-per-prefix": 4,
+    "min-read-rate": "2KiB"
   },
   "tls": {"certificate": "/etc/gopherd/cert.pem", "key": "/etc/gopherd/key.pem"},
   "http-page": false
@@ -367,11 +373,13 @@ func TestParseAllKeys(t *testing.T) {
 		User:       "1000:1000",
 		Log:        Log{Enable: false, HideIPs: false, HideTime: true, Level: "warn"},
 		Limits: Limits{
-			RequestBytes:        512,
-			RequestTimeout:      2 * time.Second,
-			IdleTimeout:         90 * time.Second,
-			MaxConnections:      10,
-			MaxConnectionsPerIP: 2,
+			RequestBytes:            512,
+			RequestTimeout:          2 * time.Second,
+			IdleTimeout:             90 * time.Second,
+			MaxConnections:          10,
+			MaxConnectionsPerIP:     2,
+			MaxConnectionsPerPrefix: 4,
+			MinReadRate:             2048,
 		},
 		TLS:      TLS{Certificate: "/etc/gopherd/cert.pem", Key: "/etc/gopherd/key.pem"},
 		HTTPPage: false,
@@ -623,7 +631,7 @@ func TestSuggest(t *testing.T) {
 	top := []string{"hostname", "root", "listen", "port", "public-port", "user", "log", "limits", "tls", "http-page"}
 	nested := map[string][]string{
 		"log":    {"enable", "hide-ips", "hide-time", "level"},
-		"limits": {"request-bytes", "request-timeout", "idle-timeout", "max-connections", "max-connections-per-ip"},
+		"limits": {"request-bytes", "request-timeout", "idle-timeout", "min-read-rate", "max-connections", "max-connections-per-ip", "max-connections-per-prefix"},
 		"listen": {"addr", "port", "tls"},
 	}
 	tests := []struct{ key, want string }{

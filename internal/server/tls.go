@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -87,8 +88,8 @@ func (c *conn) open() bool {
 		if !c.st.HideIPs {
 			fields = append(fields, zap.String("detail", err.Error()))
 		}
-		if c.srv.shuttingDown() {
-			c.srv.logger.Debug("TLS handshake cut by shutdown", fields...)
+		if c.srv.wasCut(c) {
+			c.srv.logger.Debug("TLS handshake cut by shutdown or eviction", fields...)
 		} else {
 			c.srv.logger.Info("TLS handshake failed", fields...)
 		}
@@ -123,6 +124,55 @@ func (c *conn) refuseSNI() {
 	c.srv.logger.Info("TLS handshake refused: unknown server name", zap.String("client", c.logIP()),
 		zap.String("sni", gopher.Quote(c.unknownSNI, maxLogSelector)))
 	_ = c.rwc.Close()
+}
+
+// openBusy returns where the busy answer goes. On a listener that may
+// serve TLS it looks at the first byte first, within half the busy
+// deadline: a client that opens a handshake gets it completed (within the
+// deadline) and the answer over TLS, because in plaintext it would only
+// report a protocol error (OpenSSL: WRONG_VERSION_NUMBER). Any other
+// client, and one that sends nothing so soon, gets the plain answer. It
+// reports false when the client is gone or the handshake failed.
+func (c *conn) openBusy(deadline time.Time) (io.Writer, bool) {
+	if c.opts.TLS == TLSOff || c.st.TLS == nil {
+		return c.rwc, true
+	}
+	_ = c.rwc.SetReadDeadline(time.Now().Add(busyTimeout / 2))
+	var first [1]byte
+	n, err := io.ReadFull(c.rwc, first[:])
+	_ = c.rwc.SetReadDeadline(deadline)
+	switch {
+	case n == 0 && isTimeout(err):
+		return c.rwc, true
+	case n == 0:
+		return nil, false
+	case first[0] != recordTypeHandshake:
+		return c.rwc, true
+	}
+	// The answer names the host the client chose, as any other would. A
+	// name refused is only a debug line here, as every failure of a busy
+	// answer is, so that a flood does not flood the log.
+	tc := c.tlsServer(first[0])
+	var h *Host
+	reason := ""
+	switch err := tc.Handshake(); {
+	case err != nil && c.unknownSNI == "":
+		reason = c.scrub(handshakeReason(err))
+	case err != nil:
+		reason = "unknown server name"
+	default:
+		if h = c.sniHost(tc.ConnectionState().ServerName); h == nil {
+			reason = "unknown server name" // a resumed session
+		}
+	}
+	if reason != "" {
+		c.srv.logger.Debug("TLS handshake for a busy answer failed", zap.String("client", c.logIP()),
+			zap.String("error", reason))
+		return nil, false
+	}
+	c.host = h
+	c.tc = tc
+	return tc, true
 }
 
 // handshakeReason describes a failed handshake without the client's

@@ -350,3 +350,28 @@ func BenchmarkSNIHost(b *testing.B) {
 		}
 	}
 }
+
+// TestVhostBusyOverTLS: a busy answer over TLS names the host the client
+// chose by SNI; with unknown names refused, one gets no answer at all.
+func TestVhostBusyOverTLS(t *testing.T) {
+	f := newVhostFixture(t)
+	f.st.RejectUnknownSNI = true
+	b := newBlocker("D")
+	f.st.Handler = b
+	f.st.Limits.MaxConnections = 1
+	h := serve(t, f.st, ListenerOptions{})
+	held := startBlocked(t, b, h.addr, nil)
+	if got, _, err := sniGet(t, h.addr, "b.test", "/x"); err != nil || got != string(gopher.ErrorResponse(gopher.Busy, "", "b.test", 7071)) {
+		t.Errorf("busy over TLS with SNI b.test: %q, %v; want the busy item naming b.test", got, err)
+	}
+	waitFor(t, "the busy answer to end", func() bool {
+		h.srv.mu.Lock()
+		defer h.srv.mu.Unlock()
+		return h.srv.busy == 0
+	})
+	if got, _, err := sniGet(t, h.addr, "unknown.test", "/x"); err == nil {
+		t.Errorf("busy over TLS with an unknown SNI and reject: answered %q", got)
+	}
+	close(b.release)
+	readAll(t, held)
+}
