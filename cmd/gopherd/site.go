@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"gopherd/internal/cgi"
 	"gopherd/internal/config"
@@ -11,35 +12,33 @@ import (
 	"gopherd/internal/server"
 )
 
-// site composes the handler chain for configuration c, whose menus name
-// port: every handler is registered on one router, in this one place, with
-// the file tree as the fallback. A new kind of content (the gateway,
-// search, robots.txt) is one more registration here.
-func (d *daemon) site(c *config.Config, port int) (gopher.Handler, error) {
+// site composes the handler chain of one host, h, whose caps.txt
+// announces tlsPort: every handler is registered on one router, in this
+// one place, with the host's file tree as the fallback. Each host gets a
+// chain of its own: its own root (its own os.Root in fs and the gateway),
+// its own caches, its own gateway. The host's name and port reach the
+// handlers in every request (gopher.Request.Host and Port), so nothing here
+// writes them down. A new kind of content (search, robots.txt) is one more
+// registration here, made from h, so that it is per host too.
+func (d *daemon) site(h config.Vhost, tlsPort int, slots *cgi.Slots, renderTimeout time.Duration) (gopher.Handler, error) {
 	// Without a cgi section nothing runs: a gophermap that is a program
 	// is refused (never shown as its source), and no directory runs
 	// programs.
 	var maps fs.MapRunner = cgi.RefuseMaps{Logger: d.logger}
 	var gateway []cgi.Route
-	if c.CGI != nil {
-		gw, err := cgi.New(d.cgiOptions(c))
+	if h.CGI != nil {
+		gw, err := cgi.New(d.cgiOptions(h.Root, h.CGI, slots))
 		if err != nil {
 			return nil, fmt.Errorf("cgi: %w", err)
 		}
 		maps, gateway = gw, gw.Routes()
 	}
-	// Making a menu is bounded by the same time a client has to send its
-	// request: past it the client gets a timeout error item.
-	renderTimeout := c.Limits.RequestTimeout
-	if renderTimeout <= 0 {
-		renderTimeout = server.DefaultLimits().RequestTimeout
-	}
-	tree, err := fs.New(fs.Options{Root: c.Root, Logger: d.logger, Maps: maps, RenderTimeout: renderTimeout})
+	tree, err := fs.New(fs.Options{Root: h.Root, Logger: d.logger, Maps: maps, RenderTimeout: renderTimeout})
 	if err != nil {
-		return nil, fmt.Errorf("root %s: %w", c.Root, err)
+		return nil, fmt.Errorf("root %s: %w", h.Root, err)
 	}
 	mux := gopher.NewServeMux()
-	caps := pages.Caps{Version: d.version, TLSPort: d.tlsPort(c, port)}
+	caps := pages.Caps{Version: d.version, TLSPort: tlsPort}
 	type registration struct {
 		prefix  bool
 		pattern string
@@ -69,30 +68,31 @@ func (d *daemon) site(c *config.Config, port int) (gopher.Handler, error) {
 	return mux, nil
 }
 
-// cgiOptions is the gateway's configuration for c. The slots are the
-// daemon's, shared by the gateways of successive reloads, so that programs
-// still running from before a reload count against the caps after it.
-func (d *daemon) cgiOptions(c *config.Config) cgi.Options {
+// cgiOptions is the configuration of the gateway of the host serving
+// root with section c. The slots are the host's, shared by its gateways of
+// successive reloads, so that programs still running from before a reload
+// count against the caps after it.
+func (d *daemon) cgiOptions(root string, c *config.CGI, slots *cgi.Slots) cgi.Options {
 	o := cgi.Options{
-		Root:                 c.Root,
-		ExecutableGophermaps: c.CGI.ExecutableGophermaps,
-		Timeout:              c.CGI.Timeout,
-		KillGrace:            c.CGI.KillGrace,
-		MaxOutputBytes:       c.CGI.MaxOutputBytes,
-		MaxConcurrent:        c.CGI.MaxConcurrent,
-		MaxConcurrentPerIP:   c.CGI.MaxConcurrentPerIP,
-		Env:                  c.CGI.Env,
+		Root:                 root,
+		ExecutableGophermaps: c.ExecutableGophermaps,
+		Timeout:              c.Timeout,
+		KillGrace:            c.KillGrace,
+		MaxOutputBytes:       c.MaxOutputBytes,
+		MaxConcurrent:        c.MaxConcurrent,
+		MaxConcurrentPerIP:   c.MaxConcurrentPerIP,
+		Env:                  c.Env,
 		Version:              d.version,
 		Logger:               d.logger,
-		Slots:                d.cgiSlots,
+		Slots:                slots,
 	}
-	switch c.CGI.RemoteAddr {
+	switch c.RemoteAddr {
 	case config.RemotePrefix:
 		o.RemoteAddr = cgi.AddrPrefix
 	case config.RemoteNone:
 		o.RemoteAddr = cgi.AddrNone
 	}
-	for _, dir := range c.CGI.Dirs {
+	for _, dir := range c.Dirs {
 		out := cgi.Raw
 		if dir.Output == config.CGIMenu {
 			out = cgi.Menu
@@ -100,4 +100,14 @@ func (d *daemon) cgiOptions(c *config.Config) cgi.Options {
 		o.Dirs = append(o.Dirs, cgi.Dir{Selector: dir.Selector, Output: out})
 	}
 	return o
+}
+
+// menuTimeout bounds the making of a menu (a gophermap rendered, a directory
+// listed) by the time a client has to send its request: past it the client
+// gets a timeout error item.
+func menuTimeout(c *config.Config) time.Duration {
+	if c.Limits.RequestTimeout > 0 {
+		return c.Limits.RequestTimeout
+	}
+	return server.DefaultLimits().RequestTimeout
 }

@@ -32,6 +32,12 @@
 //	             top-level tls is an error. Under socket activation an
 //	             inherited socket takes the mode of the listen object with
 //	             the same port, else "auto".
+//	  vhost      string. gopherd only. The host this listener's clients
+//	             get unless their TLS server name chooses another: a
+//	             hostname or alias of one of vhosts (or the top-level
+//	             hostname), in any case. Default: the default host. A name
+//	             no host has is an error. Needs a restart, like the rest
+//	             of listen.
 //	port         number, 1–65535. Deprecated (spacecookie's old spelling):
 //	             the port for every listen object that has no port of its
 //	             own. When every listen object has its own port, listen.port
@@ -62,6 +68,11 @@
 //	             any intermediate certificates.
 //	  key        string, required. PEM file with the certificate's private
 //	             key. A warning is logged when every user may read it.
+//	  unknown-sni string: "default" or "reject". What a TLS client gets
+//	             whose server name (SNI) is no host's: "default" (the
+//	             default) serves it as if it had sent no name (the
+//	             listener's vhost, else the default host); "reject" fails
+//	             the handshake with the unrecognized_name alert.
 //	http-page    boolean. gopherd only. Answer a request line that is an
 //	             HTTP request ("GET /x HTTP/1.1" and the other methods)
 //	             with a short HTML page saying this is a Gopher server,
@@ -124,6 +135,28 @@
 //	             environment (which is otherwise built from scratch). It
 //	             may set PATH, not the variables set for each request
 //	             (CGIRequestVariables).
+//	vhosts       list of objects. gopherd only. More hosts, each with its
+//	             own tree, served besides the default host (the top-level
+//	             hostname, root, public-port, tls and cgi). A connection's
+//	             host is the one its TLS server name names, else its
+//	             listener's vhost, else the default host; see Hosts.
+//	  hostname   string, required. Written into the host's menus; it and
+//	             the aliases choose the host. No two hosts (the default
+//	             host included) may share a name, compared without case
+//	             and final dot.
+//	  aliases    list of strings. More names that choose the host.
+//	  root       string, required. The directory the host serves.
+//	  public-port number, 1–65535. The port in the host's menus. Default:
+//	             the top-level public-port, else the port of the first
+//	             listener bound to the host, else the first listener's.
+//	  tls        object {certificate, key}. The host's own certificate,
+//	             which must name every name of the host (checked when it
+//	             is loaded). Needs the top-level tls. Default: the
+//	             top-level certificate.
+//	  cgi        object, the keys of the top-level cgi. The host's own
+//	             gateway, over its own root. Default null: nothing runs
+//	             for the host; the top-level cgi is the default host's
+//	             only.
 //
 // Unknown keys, duplicate keys, values of the wrong type and values out of
 // range are errors. Every error names the file, the line and the key path
@@ -178,6 +211,10 @@ type Listen struct {
 	Addr string // IP address or host name; "::" means every address
 	Port int
 	TLS  TLSMode
+	// Vhost names the host the listener's clients get unless their TLS
+	// server name chooses another: a vhost's hostname or alias (or the
+	// top-level hostname); "" = the default host.
+	Vhost string
 }
 
 // TLSMode says how a listener treats TLS when a certificate is configured.
@@ -239,6 +276,9 @@ func (m TLSMode) validate() string {
 type TLS struct {
 	Certificate string // PEM certificate chain file
 	Key         string // PEM private key file
+	// UnknownSNI says what a client gets whose server name is no host's
+	// (top-level tls only).
+	UnknownSNI UnknownSNI
 }
 
 // Enabled reports whether TLS is configured.
@@ -287,6 +327,9 @@ type Config struct {
 	TLS        TLS  // zero = no TLS
 	HTTPPage   bool // answer HTTP requests with an HTML page
 	CGI        *CGI // nil = no cgi section: nothing is ever executed
+	// Vhosts are the hosts served besides the default one (the top-level
+	// hostname and root); see Hosts.
+	Vhosts []Vhost
 
 	// Warnings are problems that did not stop the file from loading, such
 	// as the deprecated top-level port; the caller should log them.
@@ -331,13 +374,24 @@ func (c *Config) Clone() *Config {
 	d := *c
 	d.Listen = slices.Clone(c.Listen)
 	d.Warnings = slices.Clone(c.Warnings)
-	if c.CGI != nil {
-		cgi := *c.CGI
-		cgi.Dirs = slices.Clone(c.CGI.Dirs)
-		cgi.Env = maps.Clone(c.CGI.Env)
-		d.CGI = &cgi
+	d.CGI = c.CGI.clone()
+	d.Vhosts = slices.Clone(c.Vhosts)
+	for i, v := range d.Vhosts {
+		d.Vhosts[i].Aliases = slices.Clone(v.Aliases)
+		d.Vhosts[i].CGI = v.CGI.clone()
 	}
 	// where is never modified after Parse, so the copy may share it.
+	return &d
+}
+
+// clone returns a deep copy of a cgi section, nil for nil.
+func (c *CGI) clone() *CGI {
+	if c == nil {
+		return nil
+	}
+	d := *c
+	d.Dirs = slices.Clone(c.Dirs)
+	d.Env = maps.Clone(c.Env)
 	return &d
 }
 
