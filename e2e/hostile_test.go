@@ -623,7 +623,7 @@ func TestSpecialFilesDoNotHang(t *testing.T) {
 	}
 	if os.Geteuid() == 0 {
 		for name, dev := range map[string]int{"zero": 1<<8 | 5, "null": 1<<8 | 3, "urandom.txt": 1<<8 | 9} {
-			if err := syscall.Mknod(filepath.Join(root, name), syscall.S_IFCHR|0o666, dev); err != nil {
+			if err := mknod(syscall.Mknod, filepath.Join(root, name), syscall.S_IFCHR|0o666, dev); err != nil {
 				t.Fatalf("mknod %s: %v", name, err)
 			}
 			special = append(special, "/"+name)
@@ -1141,4 +1141,10 @@ func TestAwkwardNames(t *testing.T) {
 		}
 	}
 	healthy(t, d, "/about.txt", []byte("about\n"))
+}
+
+// mknod calls syscall.Mknod, whose device argument is an int on Linux and
+// darwin but a uint64 on FreeBSD: the type comes from the function passed.
+func mknod[D ~int | ~uint64](mknod func(string, uint32, D) error, path string, mode uint32, dev int) error {
+	return mknod(path, mode, D(dev))
 }

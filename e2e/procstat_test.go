@@ -136,7 +136,7 @@ func (d *daemon) settle(base procStat) procStat {
 }
 
 // needFDs makes sure this process may hold n descriptors, raising the soft
-// RLIMIT_NOFILE up to the hard limit when needed. The daemon gets its own
+// RLIMIT_NOFILE to the hard limit when needed. The daemon gets its own
 // limit from the Go runtime, which raises it to the hard limit at start.
 func needFDs(t *testing.T, n uint64) {
 	t.Helper()
@@ -144,15 +144,16 @@ func needFDs(t *testing.T, n uint64) {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		t.Fatalf("getrlimit: %v", err)
 	}
-	if lim.Cur >= n {
+	// Rlimit's fields are int64 on FreeBSD, uint64 elsewhere.
+	if uint64(lim.Cur) >= n {
 		return
 	}
-	if lim.Max < n {
+	if uint64(lim.Max) < n {
 		t.Skipf("RLIMIT_NOFILE hard limit %d is below the %d descriptors this test needs", lim.Max, n)
 	}
-	lim.Cur = n
+	lim.Cur = lim.Max
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		t.Skipf("cannot raise RLIMIT_NOFILE to %d: %v", n, err)
+		t.Skipf("cannot raise RLIMIT_NOFILE to %d: %v", lim.Max, err)
 	}
 }
 
