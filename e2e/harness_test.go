@@ -35,17 +35,26 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	gopherdBin = filepath.Join(dir, "gopherd")
-	args := []string{"build", "-o", gopherdBin, "-ldflags", "-X main.version=e2e-test"}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	cmd := exec.Command("go", append(args, "../cmd/gopherd")...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building gopherd:", err)
+	if out, err := buildGopherd(gopherdBin).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building gopherd: %v\n%s", err, out)
 		return 1
 	}
 	return m.Run()
+}
+
+// buildGopherd returns the command that builds the binary under test into
+// out, with the race detector when the tests run under it, and extra -X
+// settings for the linker.
+func buildGopherd(out string, xflags ...string) *exec.Cmd {
+	ldflags := "-X main.version=e2e-test"
+	for _, x := range xflags {
+		ldflags += " -X " + x
+	}
+	args := []string{"build", "-o", out, "-ldflags", ldflags}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	return exec.Command("go", append(args, "../cmd/gopherd")...)
 }
 
 // daemon is a gopherd process started by a test.
