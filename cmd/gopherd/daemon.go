@@ -354,7 +354,7 @@ func listenAll(ls []config.Listen) ([]net.Listener, error) {
 		ln, err := net.Listen("tcp", l.String())
 		if err != nil {
 			closeAll(lns)
-			return nil, fmt.Errorf("listen %s: %w", l.String(), err)
+			return nil, fmt.Errorf("cannot listen: %w", err)
 		}
 		lns = append(lns, ln)
 	}
