@@ -6,6 +6,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -27,7 +28,21 @@ func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
 
+// coverDirEnv names a directory for coverage counters ("make cover"): the
+// binary is then built with -cover and every gopherd a test starts writes
+// its counters there (GOCOVERDIR), so that end-to-end runs count in the
+// coverage of cmd/gopherd and internal/ beside the unit tests.
+const coverDirEnv = "GOPHERD_COVERDIR"
+
 func runMain(m *testing.M) int {
+	flag.Parse() // for testing.Short in slow
+	if dir := os.Getenv(coverDirEnv); dir != "" {
+		// Inherited by every process the tests start, wrappers included.
+		if err := os.Setenv("GOCOVERDIR", dir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
 	dir, err := os.MkdirTemp("", "gopherd-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -53,6 +68,11 @@ func buildGopherd(out string, xflags ...string) *exec.Cmd {
 	args := []string{"build", "-o", out, "-ldflags", ldflags}
 	if raceEnabled {
 		args = append(args, "-race")
+	}
+	if os.Getenv(coverDirEnv) != "" {
+		// The same mode as the unit tests' -covermode, or covdata
+		// cannot merge the two.
+		args = append(args, "-cover", "-covermode=atomic", "-coverpkg=gopherd/cmd/...,gopherd/internal/...")
 	}
 	return exec.Command("go", append(args, "../cmd/gopherd")...)
 }
@@ -251,6 +271,16 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 func startIn(t *testing.T, dir, addr string, args ...string) *daemon {
 	t.Helper()
 	return startDir(t, dir, addr, args...)
+}
+
+// slow skips a test that takes a second or more under "go test -short"
+// (make check-fast): the attacks that wait for timeouts, the floods, the
+// soak, the programs run alongside. make test runs them all.
+func slow(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("slow end-to-end test: left out by -short (make check-fast); make test runs it")
+	}
 }
 
 // freePort returns a loopback TCP port that was free a moment ago.
