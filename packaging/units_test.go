@@ -97,3 +97,31 @@ func TestChecksAsOrdinaryUser(t *testing.T) {
 		}
 	}
 }
+
+// make test fetches nfpm (55 modules) only in CI or when WITH_DEB=1 asks:
+// most developers never build a package.
+func TestTestFetchesNfpmOnlyWhenAsked(t *testing.T) {
+	packagingTest(t)
+	absent := filepath.Join(t.TempDir(), "nfpm")
+	for _, c := range []struct {
+		vars  []string
+		fetch bool
+	}{
+		{[]string{"CI="}, false},
+		{[]string{"CI=", "WITH_DEB=1"}, true},
+		{[]string{"CI=true"}, true},
+	} {
+		cmd := makeCmd("-n", "test", "NFPM="+absent)
+		cmd.Env = append(cmd.Env, c.vars...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("make -n test %v: %v\n%s", c.vars, err, out)
+		}
+		if fetch := strings.Contains(string(out), "github.com/goreleaser/nfpm/v2/cmd/nfpm@"); fetch != c.fetch {
+			t.Errorf("make test with %v: fetches nfpm %v, want %v", c.vars, fetch, c.fetch)
+		}
+		if want := "GOPHERD_TEST_DEB=" + map[bool]string{true: "1", false: ""}[c.fetch] + " "; !strings.Contains(string(out), want) {
+			t.Errorf("make test with %v does not pass %q to the tests:\n%s", c.vars, want, out)
+		}
+	}
+}
