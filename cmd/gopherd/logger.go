@@ -1,15 +1,17 @@
 package main
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/buffer"
 	"go.uber.org/zap/zapcore"
 
 	"gopherd/internal/config"
@@ -52,67 +54,100 @@ func buildLogger(c config.Log, w io.Writer, sink journalSink) (*zap.Logger, zap.
 	if c.HideTime {
 		enc.TimeKey = ""
 	}
-	out := zapcore.Lock(zapcore.AddSync(w))
+	var (
+		encoder zapcore.Encoder
+		out     = zapcore.Lock(zapcore.AddSync(w))
+	)
 	if sink != nil {
 		// The journal records time and priority itself.
 		enc.TimeKey, enc.LevelKey = "", ""
-		core := &journalCore{LevelEnabler: level, enc: zapcore.NewConsoleEncoder(enc), send: sink, out: out}
-		return zap.New(core), level, nil
+		encoder = journalEncoder{zapcore.NewConsoleEncoder(enc)}
+		out = journalWriter{send: sink, fallback: out}
+	} else {
+		encoder = zapcore.NewConsoleEncoder(enc)
 	}
-	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), out, level)
-	return zap.New(core), level, nil
+	return zap.New(zapcore.NewCore(encoder, out, level)), level, nil
 }
 
-// journalCore is a zapcore.Core that sends each entry to journald.
-type journalCore struct {
-	zapcore.LevelEnabler
-	enc    zapcore.Encoder // the console line without time and level: MESSAGE
-	fields []zapcore.Field // added by With, repeated as journal fields
-	send   journalSink
-	out    zapcore.WriteSyncer // stderr, which is the journal's stream
+// The journal is written through an encoder and a writer, like any other
+// zap output, so that whatever core carries the lines (zapcore's, or one
+// that queues them for a background writer and hands it several at once)
+// carries journal entries too: journalEncoder turns each entry into a
+// frame holding what journald gets, and journalWriter sends each frame of
+// what it is given as one entry.
+
+// journalRecord is one entry on its way to journald.
+type journalRecord struct {
+	Priority int               `json:"p"`
+	Message  string            `json:"m"`
+	Fields   map[string]string `json:"f"`
 }
 
-// With adds fields to every later entry.
-func (c *journalCore) With(fs []zapcore.Field) zapcore.Core {
-	clone := *c
-	clone.enc = c.enc.Clone()
-	for _, f := range fs {
-		f.AddTo(clone.enc)
-	}
-	clone.fields = append(slices.Clip(c.fields), fs...)
-	return &clone
+// journalEncoder encodes entries as frames for journalWriter: a 4-byte
+// big-endian length and a journalRecord in JSON. The embedded console
+// encoder (without time and level) gives the message and collects the
+// fields added by With; each field becomes a journal field too.
+type journalEncoder struct {
+	zapcore.Encoder
 }
 
-// Check adds this core to ce when the entry's level is enabled.
-func (c *journalCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
-	if c.Enabled(e.Level) {
-		return ce.AddCore(e, c)
-	}
-	return ce
-}
+// Clone copies the encoder with its fields.
+func (e journalEncoder) Clone() zapcore.Encoder { return journalEncoder{e.Encoder.Clone()} }
 
-// Write sends one entry. If journald cannot be reached (its socket is gone,
-// or the sandbox forbids it) the line goes to stderr with a "<N>" prefix,
-// which journald's stream transport reads as the priority, so that nothing
-// is lost and the priority survives.
-func (c *journalCore) Write(e zapcore.Entry, fs []zapcore.Field) error {
-	buf, err := c.enc.EncodeEntry(e, fs)
+// EncodeEntry encodes one entry as a frame.
+func (e journalEncoder) EncodeEntry(ent zapcore.Entry, fs []zapcore.Field) (*buffer.Buffer, error) {
+	line, err := e.Encoder.EncodeEntry(ent, fs)
 	if err != nil {
-		return fmt.Errorf("encoding log entry: %w", err)
+		return nil, err
 	}
-	msg := strings.TrimSuffix(buf.String(), "\n")
-	buf.Free()
-	prio := journalPriority(e.Level)
-	if err := c.send(msg, prio, journalFields(c.fields, fs)); err != nil {
-		if _, werr := fmt.Fprintf(c.out, "<%d>%s\n", prio, msg); werr != nil {
-			return fmt.Errorf("journal: %w; stderr: %w", err, werr)
+	msg := strings.TrimSuffix(line.String(), "\n")
+	line.Free()
+	rec := journalRecord{Priority: journalPriority(ent.Level), Message: msg, Fields: journalFields(ent.Message, msg)}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encoding journal entry: %w", err)
+	}
+	buf := journalBuffers.Get()
+	buf.Write(binary.BigEndian.AppendUint32(nil, uint32(len(data))))
+	buf.Write(data)
+	return buf, nil
+}
+
+var journalBuffers = buffer.NewPool()
+
+// journalWriter sends the frames of journalEncoder to journald, one entry
+// each. If journald cannot be reached (its socket is gone, or a sandbox
+// forbids it) the line goes to fallback, stderr, with a "<N>" prefix,
+// which journald's stream transport reads as the priority: nothing is
+// lost and the priority survives.
+type journalWriter struct {
+	send     journalSink
+	fallback zapcore.WriteSyncer
+}
+
+func (w journalWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if len(p) < 4 || uint64(len(p)-4) < uint64(binary.BigEndian.Uint32(p)) {
+			return n - len(p), errors.New("journal: truncated frame")
+		}
+		size := binary.BigEndian.Uint32(p)
+		var rec journalRecord
+		if err := json.Unmarshal(p[4:4+size], &rec); err != nil {
+			return n - len(p), fmt.Errorf("journal: bad frame: %w", err)
+		}
+		p = p[4+size:]
+		if err := w.send(rec.Message, rec.Priority, rec.Fields); err != nil {
+			if _, werr := fmt.Fprintf(w.fallback, "<%d>%s\n", rec.Priority, rec.Message); werr != nil {
+				return n - len(p), fmt.Errorf("journal: %w; stderr: %w", err, werr)
+			}
 		}
 	}
-	return nil
+	return n, nil
 }
 
-// Sync has nothing to flush: every entry is one datagram.
-func (c *journalCore) Sync() error { return nil }
+// Sync has nothing to flush: every entry is sent when written.
+func (w journalWriter) Sync() error { return nil }
 
 // journalPriority maps zap's levels to syslog priorities.
 func journalPriority(l zapcore.Level) int {
@@ -138,20 +173,23 @@ var reservedJournalFields = []string{
 	"SYSLOG_PID", "SYSLOG_TIMESTAMP", "SYSLOG_RAW", "DOCUMENTATION", "TID", "UNIT", "USER_UNIT",
 }
 
-// journalFields turns the entry's fields into journal fields: the name in
-// upper case with anything but letters, digits and "_" made "_", the value
-// as text (JSON for lists and objects).
-func journalFields(ctx, fs []zapcore.Field) map[string]string {
-	m := zapcore.NewMapObjectEncoder()
-	for _, f := range ctx {
-		f.AddTo(m)
+// journalFields makes journal fields of the fields in a console line:
+// the JSON object after the message. Names are upper case with anything
+// but letters, digits and "_" made "_"; values are text (JSON for lists
+// and objects).
+func journalFields(message, line string) map[string]string {
+	out := map[string]string{"SYSLOG_IDENTIFIER": "gopherd"}
+	rest := strings.TrimSpace(strings.TrimPrefix(line, message))
+	if !strings.HasPrefix(rest, "{") {
+		return out
 	}
-	for _, f := range fs {
-		f.AddTo(m)
+	dec := json.NewDecoder(strings.NewReader(rest))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return out
 	}
-	out := make(map[string]string, len(m.Fields)+1)
-	out["SYSLOG_IDENTIFIER"] = "gopherd"
-	for k, v := range m.Fields {
+	for k, v := range m {
 		out[journalName(k)] = journalValue(v)
 	}
 	return out
@@ -181,14 +219,12 @@ func journalValue(v any) string {
 	switch v := v.(type) {
 	case string:
 		return v
-	case time.Duration:
+	case json.Number:
 		return v.String()
-	case time.Time:
-		return v.UTC().Format(time.RFC3339Nano)
-	case []any, map[string]any:
-		if b, err := json.Marshal(v); err == nil {
-			return string(b)
-		}
 	}
-	return fmt.Sprint(v)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }

@@ -3,13 +3,16 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"gopherd/internal/config"
 )
@@ -140,5 +143,37 @@ func TestLoggerJournalOnlyForStderr(t *testing.T) {
 	logger.Info("hello")
 	if out.String() != "info hello\n" {
 		t.Errorf("got %q", out.String())
+	}
+}
+
+// A core that queues lines and writes them in batches (as one that keeps a
+// stalled reader from holding up requests does) hands the writer several
+// frames at once: each is still one journal entry.
+func TestJournalWriterBatches(t *testing.T) {
+	j := &fakeJournal{}
+	enc := journalEncoder{zapcore.NewConsoleEncoder(zapcore.EncoderConfig{MessageKey: "msg", ConsoleSeparator: " "})}
+	var batch []byte
+	for i, msg := range []string{"one", "two", "three"} {
+		buf, err := enc.EncodeEntry(zapcore.Entry{Level: zapcore.WarnLevel, Message: msg}, []zapcore.Field{zap.Int("n", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, buf.Bytes()...)
+		buf.Free()
+	}
+	w := journalWriter{send: j.send, fallback: zapcore.AddSync(io.Discard)}
+	if n, err := w.Write(batch); err != nil || n != len(batch) {
+		t.Fatalf("Write: %d, %v; want %d, nil", n, err, len(batch))
+	}
+	if len(j.entries) != 3 {
+		t.Fatalf("got %d entries, want 3: %+v", len(j.entries), j.entries)
+	}
+	for i, want := range []string{`one {"n": 0}`, `two {"n": 1}`, `three {"n": 2}`} {
+		if e := j.entries[i]; e.message != want || e.priority != 4 || e.fields["N"] != strconv.Itoa(i) {
+			t.Errorf("entry %d: %+v, want %q at priority 4 with N=%d", i, e, want, i)
+		}
+	}
+	if _, err := w.Write(batch[:len(batch)-1]); err == nil {
+		t.Error("a truncated frame was accepted")
 	}
 }

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gopherd/internal/testutil"
 )
 
 const samplePkg = "gopherd/tools/testreport/testdata/sample"
@@ -89,7 +92,9 @@ func TestReportFailure(t *testing.T) {
 }
 
 func TestReportCommandFails(t *testing.T) {
-	var out bytes.Buffer
+	// The command's stderr is copied by os/exec while the report writes
+	// stdout: one buffer for both must be safe for that.
+	var out testutil.SyncBuffer
 	if code := run([]string{"--", "go", "test", "-json", "./testdata/no-such-package"}, &out, &out, false); code != 1 {
 		t.Errorf("missing package: exit %d, want 1:\n%s", code, out.String())
 	}
@@ -97,8 +102,8 @@ func TestReportCommandFails(t *testing.T) {
 		t.Errorf("missing allowed file: exit %d, want 2", code)
 	}
 	bad := writeAllowed(t, "just-one-field\n")
-	out.Reset()
-	if code := run([]string{"-allowed", bad, "--", "true"}, &out, &out, false); code != 2 || !strings.Contains(out.String(), ":1: want \"package test\"") {
-		t.Errorf("malformed allowed file: exit %d:\n%s", code, out.String())
+	var errb bytes.Buffer
+	if code := run([]string{"-allowed", bad, "--", "true"}, io.Discard, &errb, false); code != 2 || !strings.Contains(errb.String(), ":1: want \"package test\"") {
+		t.Errorf("malformed allowed file: exit %d:\n%s", code, errb.String())
 	}
 }
