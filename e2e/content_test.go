@@ -29,7 +29,8 @@ import (
 // The full-size cases take a few seconds each without the race detector.
 // Under it (make test) the maps and directories are an eighth of the size:
 // the race runtime multiplies CPU and memory, so the RSS bound is checked
-// only without it, where it means something. -short skips them.
+// only without it, where it means something. -short (make check-fast)
+// skips them.
 
 // hostileRSSLimitKiB is the bound on peak RSS for every case.
 const hostileRSSLimitKiB = 256 << 10
@@ -44,9 +45,7 @@ func scale(n int) int {
 
 func skipHeavy(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("hostile content cases are heavy; skipped with -short")
-	}
+	slow(t)
 	needProc(t)
 }
 
