@@ -185,15 +185,13 @@ FUZZ_TARGETS := \
 	internal/cgi:FuzzMenuOutput \
 	internal/search:FuzzQuery
 FUZZTIME ?= 2m
-FUZZTIME_SHORT ?= 8s
+FUZZTIME_SHORT ?= 5s
 
+# tools/fuzz.sh reruns a target that Go 1.26's fuzz coordinator fails at
+# the end of its time without a failing input (golang/go#75804).
 fuzz:
 	$(GOCHECK)
-	@set -e; for t in $(FUZZ_TARGETS); do \
-	  pkg=$${t%%:*}; name=$${t##*:}; \
-	  echo "fuzz: $$name in ./$$pkg for $(FUZZTIME)"; \
-	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg; \
-	done
+	@sh tools/fuzz.sh $(GO) $(FUZZTIME) $(FUZZ_TARGETS)
 
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
