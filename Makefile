@@ -178,6 +178,8 @@ FUZZ_TARGETS := \
 	internal/gopher:FuzzParseRequest \
 	internal/gophermap:FuzzRender \
 	internal/gophermap:FuzzRenderBounded \
+	internal/gophermap:FuzzGophernicus \
+	internal/gophermap:FuzzGPH \
 	internal/config:FuzzParse \
 	internal/fs:FuzzResolve \
 	internal/fs:FuzzServe \

@@ -1,6 +1,7 @@
 package gophermap
 
 import (
+	"strconv"
 	"strings"
 
 	"gopherd/internal/gopher"
@@ -9,9 +10,10 @@ import (
 // Kind is what one line of a map means for the menu.
 type Kind uint8
 
-// Line kinds. A dialect may give lines other meanings (a comment, an include)
-// by returning kinds of its own; the renderer shows only KindItem lines and
-// stops at KindEnd.
+// Line kinds. The Bucktooth core has only the first three; the kinds after
+// KindNone are Gophernicus' directives (see Gophernicus), which the
+// renderer carries out with the help of a Tree. The values are stable:
+// new kinds are only ever added at the end.
 const (
 	// KindItem is a line that becomes one menu item: the Entry.
 	KindItem Kind = iota + 1
@@ -19,10 +21,49 @@ const (
 	KindSkip
 	// KindEnd ends the map: this line and every one after it show nothing.
 	KindEnd
-	// KindNone is a line that shows nothing by design, such as a comment in
-	// a dialect that has them. The Bucktooth core has none.
+	// KindNone is a line that shows nothing by design: a comment in a
+	// dialect that has them ("#" in Gophernicus'). The Bucktooth core has
+	// none.
 	KindNone
+	// KindTitle is a menu title ("!title"): an info item whose selector is
+	// "TITLE", Gophernicus' convention for clients that show titles. The
+	// Entry's Display is the title.
+	KindTitle
+	// KindHide hides the entry named Entry.Arg from the listing that
+	// KindListing appends ("-name").
+	KindHide
+	// KindType gives the files of the appended listing whose extension is
+	// Entry.Arg (compared without case) the item type Entry.Type
+	// (":ext=type").
+	KindType
+	// KindListing ends the map and appends the directory's automatic
+	// listing ("*"), minus hidden entries and with the type overrides.
+	KindListing
+	// KindInclude includes the map that Entry.Arg names ("=path"), read
+	// through the Tree in the same dialect. It never runs anything.
+	KindInclude
+	// KindUserList is Gophernicus' list of users' gopherspaces ("~"),
+	// which gopherd does not have: it shows nothing, with a warning.
+	KindUserList
+	// KindHostList is Gophernicus' list of virtual hosts ("%"): it shows
+	// nothing, with a warning.
+	KindHostList
 )
+
+// String names the kind in lower case ("item", "include", ...), for lint
+// messages and tests.
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+var kindNames = [...]string{
+	KindItem: "item", KindSkip: "skip", KindEnd: "end", KindNone: "none",
+	KindTitle: "title", KindHide: "hide", KindType: "type", KindListing: "listing",
+	KindInclude: "include", KindUserList: "user-list", KindHostList: "host-list",
+}
 
 // Dialect gives the lines of a map their meaning. A dialect is a line
 // classifier: Lines splits the file, Classify reads one line at a time, and
@@ -51,7 +92,19 @@ const quoteMax = 40
 // Classify implements Dialect. With a nil warn no message is built: a
 // render that has already reported a map's problems pays nothing for them.
 func (Bucktooth) Classify(l Line, warn func(Warning)) (Entry, Kind) {
-	text, skipped := l.Text, 0
+	text, skipped := trimLine(l)
+	if text == "." {
+		return Entry{}, KindEnd
+	}
+	text = replaceCR(l, text, skipped, warn)
+	return classifyLink(l, text, skipped, warn)
+}
+
+// trimLine returns the text of l that every dialect reads: without a UTF-8
+// byte order mark at the start of the file (skipped is its length, for
+// columns) and without the CR of a last line cut between CR and LF.
+func trimLine(l Line) (text string, skipped int) {
+	text = l.Text
 	if l.Num == 1 && strings.HasPrefix(text, utf8BOM) {
 		text, skipped = text[len(utf8BOM):], len(utf8BOM)
 	}
@@ -59,15 +112,24 @@ func (Bucktooth) Classify(l Line, warn func(Warning)) (Entry, Kind) {
 		// A last line cut between the CR and the LF of its ending.
 		text = strings.TrimSuffix(text, "\r")
 	}
-	if text == "." {
-		return Entry{}, KindEnd
-	}
+	return text, skipped
+}
+
+// replaceCR turns each CR left inside text into a space, with a warning:
+// it cannot go on the wire.
+func replaceCR(l Line, text string, skipped int, warn func(Warning)) string {
 	if i := strings.IndexByte(text, '\r'); i >= 0 {
 		text = strings.ReplaceAll(text, "\r", " ")
 		if warn != nil {
 			warn(Warning{Line: l.Num, Col: skipped + i + 1, Msg: "carriage return inside the line replaced by a space"})
 		}
 	}
+	return text
+}
+
+// classifyLink reads text (of line l, its first skipped bytes dropped) as
+// a Bucktooth text or link line.
+func classifyLink(l Line, text string, skipped int, warn func(Warning)) (Entry, Kind) {
 	e, bad := parseLine(text)
 	if bad.what != fine {
 		if warn != nil {

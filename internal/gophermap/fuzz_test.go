@@ -3,9 +3,11 @@ package gophermap
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +155,119 @@ func FuzzRenderBounded(f *testing.F) {
 		}
 		if limit := time.Second + time.Duration(len(out)+len(text))*time.Microsecond; elapsed > limit {
 			t.Fatalf("rendering %d bytes from %d took %v (limit %v)", len(out), len(text), elapsed, limit)
+		}
+	})
+}
+
+// selfTree is a Tree whose every include is the fuzzed map itself (or, for
+// arguments starting with "x", a map named after the argument), and whose
+// listing is fixed: cycles, the depth limit and the include count are then
+// what stops a render.
+type selfTree struct{ text string }
+
+func (s selfTree) Listing(context.Context) ([]ListEntry, error) {
+	return []ListEntry{{Name: "d", Type: '1', Dir: true}, {Name: "a.txt", Type: '0'}, {Name: "b.png", Type: 'I'}}, nil
+}
+
+func (s selfTree) Include(_ context.Context, arg string) (string, string, error) {
+	if IncludeCommand(arg) {
+		return "", "", errors.New("a shell command")
+	}
+	if strings.HasPrefix(arg, "x") {
+		return arg, s.text, nil
+	}
+	return "self", s.text, nil
+}
+
+// FuzzGophernicus renders any map in the gophernicus dialect, including
+// itself through its "=" lines: it never panics, stops, writes only valid
+// items, reports warnings on lines that exist, and Size, Append and Items
+// agree.
+func FuzzGophernicus(f *testing.F) {
+	for _, s := range []string{
+		"",
+		"!Title\n# comment\n-a.txt\n:png=g\ntext\n*\nafter\n",
+		"=self\n=x1\n=x2\n",
+		"=cat /etc/passwd\n=`id`\n=\n~\n%\n",
+		".end\nnot shown\n",
+		"1Ext\tsub/\tother.org\t70\n1E\t\t\t70\n1\t\th\t70\n",
+		"!\t\n:=\n:a=\x01\n-\n",
+		"\xef\xbb\xbf#x\r\n*\r\n",
+	} {
+		f.Add([]byte(s), "/sub")
+	}
+	f.Fuzz(func(t *testing.T, data []byte, dir string) {
+		text := string(data)
+		lines := strings.Count(text, "\n") + 1
+		var warns []Warning
+		r := Renderer{Context: Context{Dir: dir, Host: "example.org", Port: 7070}, Dialect: Gophernicus{}, Tree: selfTree{text}, Path: "self",
+			Warn: func(w Warning) { warns = append(warns, w) }}
+		var items gopher.Menu
+		for it := range r.Items(context.Background(), text) {
+			if !it.Valid() {
+				t.Fatalf("invalid item %+v", it)
+			}
+			items = append(items, it)
+		}
+		for _, w := range warns {
+			if w.Line < 1 || w.Line > lines {
+				t.Errorf("warning on line %d of %d: %q", w.Line, lines, w.Msg)
+			}
+		}
+		r.Warn = nil
+		out := r.Append(context.Background(), nil, text)
+		if !bytes.Equal(out, items.Bytes()) {
+			t.Fatalf("Append and Items differ:\n%q\n%q", out, items.Bytes())
+		}
+		if n := r.Size(context.Background(), text); n != len(out) {
+			t.Fatalf("Size %d, menu %d bytes", n, len(out))
+		}
+	})
+}
+
+// FuzzGPH reads any .gph text: no panic, only valid items, and every link
+// line written back in geomyidae's syntax (the display and selector with
+// their "|" escaped) reads as the same entry.
+func FuzzGPH(f *testing.F) {
+	for _, s := range []string{
+		"[1|Dir|/d|server|port]\n",
+		"[0|a\\|b|c\\|d|host|70]junk\n",
+		"t[text\n[|[text\ntext\n.\n",
+		"[0|x|y|server]\n[0|x|y|server|port|z]\n[\n",
+		"[0|x|y|server|0]\n[\x01|x|y|s|p]\na\tb\n",
+		"\xef\xbb\xbf[i|i|Err|server|port]\r\n",
+	} {
+		f.Add([]byte(s), "/sub")
+	}
+	f.Fuzz(func(t *testing.T, data []byte, dir string) {
+		ctx := Context{Dir: dir, Host: "example.org", Port: 7070}
+		r := Renderer{Context: ctx, Dialect: GPH{}}
+		for it := range r.Items(context.Background(), string(data)) {
+			if !it.Valid() {
+				t.Fatalf("invalid item %+v", it)
+			}
+		}
+		for l := range Lines(string(data)) {
+			e, kind := GPH{}.Classify(l, nil)
+			if kind != KindItem || e.Type == gopher.TypeInfo {
+				continue
+			}
+			if strings.HasSuffix(e.Display, "\\") || strings.HasSuffix(e.Selector, "\\") || strings.ContainsAny(e.Host, "|]") || l.Num == 1 {
+				continue // ambiguous in geomyidae's syntax itself
+			}
+			host, port := "server", "port"
+			if e.HasHost {
+				host = e.Host
+			}
+			if e.HasPort {
+				port = strconv.Itoa(e.Port)
+			}
+			esc := strings.NewReplacer("|", "\\|")
+			again := "[" + string(e.Type) + "|" + esc.Replace(e.Display) + "|" + esc.Replace(e.Selector) + "|" + host + "|" + port + "]"
+			e2, kind2 := GPH{}.Classify(Line{Num: l.Num, Text: again, End: "\n"}, nil)
+			if kind2 != kind || e2 != e {
+				t.Fatalf("line %d %q read as %+v; written back as %q it reads as %v %+v", l.Num, l.Text, e, again, kind2, e2)
+			}
 		}
 	})
 }

@@ -52,13 +52,23 @@
 // A CR anywhere else in a line cannot go on the wire, so it becomes a space
 // and a warning is given.
 //
+// Other servers' dialects, chosen by configuration and never guessed, are
+// other classifiers of the same lines: Gophernicus (its directives: "#"
+// comments, "!" titles, "-" hidden entries, "*" the appended listing,
+// ":ext=type", "=" includes, "~" and "%"; see Gophernicus) and GPH
+// (geomyidae's [type|display|selector|host|port] lines; see GPH).
+// LookupDialect finds one by name. No line of any dialect ever runs a
+// command.
+//
 // The pipeline, in stages a caller can use one by one: Lines splits a file
 // into raw lines (number, offset, bytes, ending), for lint rules that judge
-// what was written; a Dialect classifies each line into an Entry (Bucktooth
-// is the default; another server's dialect is another classifier);
-// Renderer resolves entries into gopher.Items one at a time, for a caller
-// that measures, buffers or streams the menu. Parse, Resolve and Render are
-// the same stages collecting whole slices, for tests and tools.
+// what was written; a Dialect classifies each line into an Entry and a
+// Kind (Bucktooth is the default); Renderer resolves entries into
+// gopher.Items one at a time, for a caller that measures, buffers or
+// streams the menu, and carries out directives with the help of a Tree
+// (the listing "*" appends, the maps "=" includes), which the caller
+// supplies. Parse, Resolve and Render are the same stages collecting whole
+// slices, for tests and tools.
 package gophermap
 
 import (
@@ -93,6 +103,14 @@ type Entry struct {
 	HasPort bool
 	// Extra holds the fields after the port, TAB-separated, as written.
 	Extra string
+	// Literal means the selector is used as written, never joined to the
+	// map's directory: a dialect's rule (Gophernicus for a link that
+	// names a host, geomyidae for types whose selector is no path).
+	Literal bool
+	// Arg is the argument of a directive line, as written: the name a
+	// KindHide line hides, the extension of a KindType line, the path of
+	// a KindInclude line. Empty for every other kind.
+	Arg string
 }
 
 // Warning reports a problem on one line of a gophermap. The line was skipped
@@ -103,7 +121,10 @@ type Warning struct {
 	// Col is the 1-based byte column in the raw line (Line.Text) that the
 	// problem is at, or 0 when it concerns the line as a whole.
 	Col int
-	// Msg says what is wrong and what was done about it.
+	// Msg says what is wrong and what was done about it. A problem on a
+	// line of an included map is reported on the include line (of the
+	// map being rendered) with Col 0, its Msg naming the included map
+	// and its line: "NAME:N: msg".
 	Msg string
 }
 

@@ -12,8 +12,10 @@ import (
 const ctxCheckEvery = 1024
 
 // Entries yields the entries of map text as dialect d reads them (nil means
-// Bucktooth), in line order, up to the line that ends the map. Bad lines are
-// left out; every problem goes to warn (nil drops them).
+// Bucktooth), in line order, up to the line that ends the map. Only KindItem
+// lines are entries: bad lines and directives (see Kind) are left out, and
+// an include is not followed; every problem goes to warn (nil drops them).
+// Renderer carries directives out.
 func Entries(text string, d Dialect, warn func(Warning)) iter.Seq[Entry] {
 	return entries(context.Background(), text, d, warn)
 }

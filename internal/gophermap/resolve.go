@@ -96,6 +96,8 @@ func resolveSelector(e Entry, dir string, dirOK bool) (sel string, ok bool) {
 	case e.Type == gopher.TypeTelnet || e.Type == gopher.TypeTN3270:
 		// RFC 1436: the selector of a telnet session is the login name.
 		return sel, true
+	case e.Literal:
+		return sel, true
 	}
 	if escapes(dir, sel) {
 		return sel, false
