@@ -5,6 +5,8 @@ package fs
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -85,6 +87,74 @@ func BenchmarkServeCached(b *testing.B) {
 					b.Fatal("empty response")
 				}
 			}
+		})
+	}
+}
+
+// tcpWriter is a response writer over a real TCP connection: io.Copy from a
+// file to it is sendfile(2), as through the server's ResponseWriter.
+type tcpWriter struct{ *net.TCPConn }
+
+func (tcpWriter) Served(string) {}
+
+// BenchmarkTextMode sends a 1 MiB text file over loopback TCP, byte-exact
+// (sendfile) and in RFC 1436 text mode (streamed through a 32 KiB chunk);
+// the MB/s of the two give the cost of the text mode.
+func BenchmarkTextMode(b *testing.B) {
+	root := b.TempDir()
+	var text []byte
+	for i := 0; len(text) < 1<<20; i++ {
+		text = fmt.Appendf(text, "Line %d of a text file, as long as a line of prose usually is.\n", i)
+		if i%40 == 0 {
+			text = append(text, ".\n"...)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "doc.txt"), text, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for _, mode := range []struct {
+		name string
+		m    TextMode
+	}{{"raw-sendfile", TextRaw}, {"rfc1436", TextRFC1436}} {
+		b.Run(mode.name, func(b *testing.B) {
+			h, err := New(Options{Root: root, TextMode: mode.m})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer h.Close()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ln.Close()
+			done := make(chan int64)
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					done <- -1
+					return
+				}
+				n, _ := io.Copy(io.Discard, c)
+				_ = c.Close()
+				done <- n
+			}()
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			w := tcpWriter{c.(*net.TCPConn)}
+			req := &gopher.Request{Selector: "/doc.txt", Host: "h", Port: 70}
+			b.SetBytes(int64(len(text)))
+			b.ResetTimer()
+			for b.Loop() {
+				h.ServeGopher(context.Background(), w, req)
+			}
+			b.StopTimer()
+			_ = w.CloseWrite()
+			if n := <-done; n < int64(b.N)*int64(len(text)) {
+				b.Fatalf("received %d bytes for %d files of %d", n, b.N, len(text))
+			}
+			_ = c.Close()
 		})
 	}
 }

@@ -72,7 +72,7 @@ func (h *Handler) menuFor(ctx context.Context, key string, id dirID, cacheable b
 		return menu{}, err
 	}
 	if cacheable {
-		if m, ok := h.cache.get(key, id, h.now()); ok {
+		if m, ok := h.cached(key, id); ok {
 			return m, nil
 		}
 	}
@@ -131,7 +131,7 @@ func (h *Handler) fly(fk flightKey, f *flight, cacheable bool, reportKey string,
 		probs.addFirst(fmt.Sprintf("making the menu of %s took longer than %v: clients get an error item for %v or until it changes", reportKey, h.renderTimeout, cacheTTL), reportKey)
 		m, err = failMenu(gopher.TimedOut), nil
 	}
-	if probs != nil && h.reported.first(reportKey, fk.id) {
+	if probs != nil && h.reported.first(reportKey, version(fk.id, m.deps)) {
 		probs.log(h.log, reportKey)
 	}
 	if err != nil {
@@ -142,7 +142,7 @@ func (h *Handler) fly(fk flightKey, f *flight, cacheable bool, reportKey string,
 		m.ttl = costlyTTL(took)
 	}
 	f.m = m
-	if cacheable {
+	if cacheable && !m.noCache {
 		h.cache.put(fk.key, fk.id, h.now(), m)
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"io"
 	iofs "io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -36,6 +37,7 @@ import (
 	"go.uber.org/zap"
 
 	"gopherd/internal/gopher"
+	"gopherd/internal/gophermap"
 )
 
 // gophermapName is Bucktooth's gophermap file name. It is never listed or
@@ -64,6 +66,17 @@ type Options struct {
 	// Maps answers for directories whose gophermap is a program. nil
 	// refuses them with a "not allowed" error item and a warning.
 	Maps MapRunner
+	// Dialect reads the gophermaps (gophermap and .gophermap files);
+	// nil means gophermap.Bucktooth. Dialects chooses another one for
+	// the directories under a selector prefix, the longest prefix
+	// winning. geomyidae's .gph files are always read as such.
+	Dialect  gophermap.Dialect
+	Dialects []DialectRule
+	// TextMode is how text files (type '0') are sent; TextModes chooses
+	// another mode under a selector prefix, the longest prefix winning.
+	// Files of every other type are always sent byte-exact.
+	TextMode  TextMode
+	TextModes []TextModeRule
 }
 
 // Handler serves the files under one root directory. It implements
@@ -88,6 +101,14 @@ type Handler struct {
 	entryBytes int
 	// made counts the menus made, for tests.
 	made atomic.Int64
+	// dialects chooses the dialect of each directory's map, textModes
+	// the text mode of each file.
+	dialects  dialects
+	textModes textModes
+	// rootPaths are the root's absolute path and the same with symlinks
+	// resolved: an include naming a file by its path on the server is
+	// inside the root when it is under one of them.
+	rootPaths []string
 	// errEscape is the error os.Root wraps when a path would leave the
 	// root. The os package does not export it, so New provokes it once and
 	// keeps it for errors.Is instead of matching its text.
@@ -130,6 +151,14 @@ func New(o Options) (*Handler, error) {
 		renderTimeout: o.RenderTimeout,
 		reported:      reported{m: make(map[string]dirID)},
 		entryBytes:    cacheMaxEntryBytes,
+		dialects:      newDialects(o.Dialect, o.Dialects),
+		textModes:     newTextModes(o.TextMode, o.TextModes),
+	}
+	if abs, err := filepath.Abs(o.Root); err == nil {
+		h.rootPaths = append(h.rootPaths, filepath.ToSlash(abs))
+		if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
+			h.rootPaths = append(h.rootPaths, filepath.ToSlash(real))
+		}
 	}
 	if h.renderTimeout <= 0 {
 		h.renderTimeout = DefaultRenderTimeout
@@ -171,6 +200,8 @@ func (h *Handler) ServeGopher(ctx context.Context, w gopher.ResponseWriter, r *g
 	switch {
 	case fi.IsDir():
 		h.serveDir(ctx, w, r, p, fi)
+	case fi.Mode().IsRegular() && IsGPH(p):
+		h.serveGPH(ctx, w, r, p, fi)
 	case fi.Mode().IsRegular():
 		h.serveFile(w, r, p)
 	default:
@@ -238,9 +269,10 @@ func (h *Handler) serveDir(ctx context.Context, w gopher.ResponseWriter, r *goph
 // something else now; it is refused like any special file.
 var errSpecial = errors.New("not a regular file")
 
-// serveFile streams regular file p. A file that shrinks while it is sent
-// ends in an aborted response: Gopher carries no length, so a clean close
-// would pass the cut-off file for a complete one.
+// serveFile streams regular file p, byte-exact, or as RFC 1436 text when
+// its text mode says so and it is typed '0'. A file that shrinks while it
+// is sent ends in an aborted response: Gopher carries no length, so a clean
+// close would pass the cut-off file for a complete one.
 func (h *Handler) serveFile(w gopher.ResponseWriter, r *gopher.Request, p string) {
 	f, err := h.openRegular(p)
 	if err != nil {
@@ -254,9 +286,14 @@ func (h *Handler) serveFile(w gopher.ResponseWriter, r *gopher.Request, p string
 		return
 	}
 	gopher.Served(w, "file")
-	// f goes to io.Copy as the bare *os.File so that the server's
-	// ResponseWriter.ReadFrom can hand it to sendfile.
-	n, err := io.Copy(w, f)
+	var n int64
+	if h.textModes.of(p) == TextRFC1436 && isText(p, f) {
+		n, err = CopyRFC1436(w, f)
+	} else {
+		// f goes to io.Copy as the bare *os.File so that the server's
+		// ResponseWriter.ReadFrom can hand it to sendfile.
+		n, err = io.Copy(w, f)
+	}
 	switch {
 	case err != nil:
 		h.clientGone(p, err)

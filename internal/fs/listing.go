@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"gopherd/internal/gopher"
+	"gopherd/internal/gophermap"
 )
 
 // dirMenu returns the menu of directory dir, whose stat result is fi: its
@@ -26,12 +27,19 @@ func (h *Handler) dirMenu(ctx context.Context, r *gopher.Request, dir string, fi
 	key := cacheScope(r) + dir
 	id, cacheable := dirIdentity(fi)
 	if cacheable {
-		if m, ok := h.cache.get(key, id, h.now()); ok {
+		if m, ok := h.cached(key, id); ok {
 			return m, nil
 		}
 	}
 	if p, mfi, ok := h.findGophermap(dir); ok {
 		return h.gophermapMenu(ctx, r, dir, p, mfi)
+	}
+	// geomyidae's index, when there is no gophermap.
+	if p := joinPath(dir, gphIndexName); h.isRegular(p) {
+		mfi, err := h.root.Stat(p)
+		if err == nil {
+			return h.mapMenu(ctx, r, dir, p, mfi, gophermap.GPH{})
+		}
 	}
 	// id was taken before reading the directory, so a change made while it
 	// is read makes the next request miss instead of serving a mix.
@@ -108,6 +116,7 @@ type listEntry struct {
 	name string
 	fold string // lower-cased name
 	typ  gopher.ItemType
+	dir  bool
 }
 
 // ctxCheckEvery is how many entries are listed between checks for a
@@ -115,7 +124,8 @@ type listEntry struct {
 const ctxCheckEvery = 256
 
 // listDir returns the entries of the automatic menu of directory dir:
-// subdirectories first, then files, each group sorted by lower-cased name,
+// subdirectories first, then files (geomyidae menus, typed '1', among
+// them), each group sorted by lower-cased name,
 // bytewise (so names starting with non-ASCII letters come after "z"), ties
 // bytewise. Dotfiles and gophermaps are left out silently; names that cannot
 // appear in a menu line and symlinks that lead nowhere (or out of the root)
@@ -181,14 +191,14 @@ func (h *Handler) listDir(ctx context.Context, dir string, probs *problems) ([]l
 			h.log.Debug("not listing special file", quotedPath(p))
 			continue
 		}
-		ents = append(ents, listEntry{name: name, fold: strings.ToLower(name), typ: t})
+		ents = append(ents, listEntry{name: name, fold: strings.ToLower(name), typ: t, dir: mode.IsDir()})
 	}
 	slices.SortFunc(ents, compareEntries)
 	return ents, nil
 }
 
 func compareEntries(a, b listEntry) int {
-	if aDir, bDir := a.typ == gopher.TypeMenu, b.typ == gopher.TypeMenu; aDir != bDir {
+	if aDir, bDir := a.dir, b.dir; aDir != bDir {
 		if aDir {
 			return -1
 		}

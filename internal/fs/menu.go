@@ -31,6 +31,12 @@ type menu struct {
 	cost int
 	// ttl is how long the cache may keep it; 0 means cacheTTL.
 	ttl time.Duration
+	// deps are what a map's menu was made from besides the map (the maps
+	// it includes, the directory it lists): a cached menu is good only
+	// while they are unchanged. noCache keeps the menu out of the cache
+	// altogether: one of them was too new to be trusted.
+	deps    []dep
+	noCache bool
 }
 
 // lifetime is how long a cached m is good for.

@@ -66,6 +66,9 @@ var extTypes = map[string]gopher.ItemType{
 	"ics": gopher.TypeCalendar, "ical": gopher.TypeCalendar,
 
 	"eml": gopher.TypeMIME, "mbox": gopher.TypeMIME,
+
+	// geomyidae's menus: served as menus (see IsGPH), never raw.
+	"gph": gopher.TypeMenu,
 }
 
 // maxExtLen is the longest extension in extTypes; longer ones cannot match,
