@@ -122,7 +122,7 @@ func (d *daemon) settings(c *config.Config, certs certificates) (server.Settings
 		if slots[key] = d.cgiSlots[key]; slots[key] == nil {
 			slots[key] = cgi.NewSlots()
 		}
-		handler, err := d.site(h, d.tlsPort(c, ln, port), slots[key], menuTimeout(c))
+		handler, err := d.site(c, h, d.tlsPort(c, ln, port), slots[key])
 		if err != nil {
 			if i > 0 {
 				err = fmt.Errorf("vhost %s: %w", h.Hostname, err)

@@ -2,25 +2,30 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"gopherd/internal/cgi"
 	"gopherd/internal/config"
 	"gopherd/internal/fs"
 	"gopherd/internal/gopher"
+	"gopherd/internal/gophermap"
+	"gopherd/internal/gopherplus"
 	"gopherd/internal/pages"
 	"gopherd/internal/server"
 )
 
-// site composes the handler chain of one host, h, whose caps.txt
-// announces tlsPort: every handler is registered on one router, in this
-// one place, with the host's file tree as the fallback. Each host gets a
+// site composes the handler chain of one host, h, of configuration c,
+// whose caps.txt announces tlsPort: every handler is registered on one
+// router, in this one place, with the host's file tree as the fallback,
+// and Gopher+ requests are answered around the router. Each host gets a
 // chain of its own: its own root (its own os.Root in fs and the gateway),
 // its own caches, its own gateway. The host's name and port reach the
 // handlers in every request (gopher.Request.Host and Port), so nothing here
 // writes them down. A new kind of content (search, robots.txt) is one more
 // registration here, made from h, so that it is per host too.
-func (d *daemon) site(h config.Vhost, tlsPort int, slots *cgi.Slots, renderTimeout time.Duration) (gopher.Handler, error) {
+func (d *daemon) site(c *config.Config, h config.Vhost, tlsPort int, slots *cgi.Slots) (gopher.Handler, error) {
 	// Without a cgi section nothing runs: a gophermap that is a program
 	// is refused (never shown as its source), and no directory runs
 	// programs.
@@ -33,7 +38,12 @@ func (d *daemon) site(h config.Vhost, tlsPort int, slots *cgi.Slots, renderTimeo
 		}
 		maps, gateway = gw, gw.Routes()
 	}
-	tree, err := fs.New(fs.Options{Root: h.Root, Logger: d.logger, Maps: maps, RenderTimeout: renderTimeout})
+	opts, err := treeOptions(h)
+	if err != nil {
+		return nil, err
+	}
+	opts.Root, opts.Logger, opts.Maps, opts.RenderTimeout = h.Root, d.logger, maps, menuTimeout(c)
+	tree, err := fs.New(opts)
 	if err != nil {
 		return nil, fmt.Errorf("root %s: %w", h.Root, err)
 	}
@@ -65,7 +75,54 @@ func (d *daemon) site(h config.Vhost, tlsPort int, slots *cgi.Slots, renderTimeo
 			return nil, fmt.Errorf("composing handlers: %w", err)
 		}
 	}
-	return mux, nil
+	if c.GopherPlus == config.GopherPlusOff {
+		return mux, nil
+	}
+	return gopherplus.Handler{Next: mux}, nil
+}
+
+// treeOptions are the options of host h's file tree that say how it
+// presents its files: the dialect of its gophermaps and the text mode of
+// its text files (Hosts fills both in for every host).
+func treeOptions(h config.Vhost) (fs.Options, error) {
+	var o fs.Options
+	var err error
+	if h.Gophermap != nil {
+		if o.Dialect, err = dialect(h.Gophermap.Dialect.String()); err != nil {
+			return o, err
+		}
+		for _, prefix := range slices.Sorted(maps.Keys(h.Gophermap.Dialects)) {
+			d, err := dialect(h.Gophermap.Dialects[prefix])
+			if err != nil {
+				return o, fmt.Errorf("gophermap.dialects %s: %w", prefix, err)
+			}
+			o.Dialects = append(o.Dialects, fs.DialectRule{Prefix: prefix, Dialect: d})
+		}
+	}
+	if h.TextMode != nil && *h.TextMode == config.TextRFC1436 {
+		o.TextMode = fs.TextRFC1436
+	}
+	for _, prefix := range slices.Sorted(maps.Keys(h.TextModePaths)) {
+		m, ok := config.ParseTextMode(h.TextModePaths[prefix])
+		if !ok {
+			return o, fmt.Errorf("text-mode-paths %s: unknown text mode %q", prefix, h.TextModePaths[prefix])
+		}
+		rule := fs.TextModeRule{Prefix: prefix, Mode: fs.TextRaw}
+		if m == config.TextRFC1436 {
+			rule.Mode = fs.TextRFC1436
+		}
+		o.TextModes = append(o.TextModes, rule)
+	}
+	return o, nil
+}
+
+// dialect is the gophermap dialect a configuration names.
+func dialect(name string) (gophermap.Dialect, error) {
+	d, ok := gophermap.LookupDialect(name)
+	if !ok || name == gophermap.DialectGPH {
+		return nil, fmt.Errorf("unknown gophermap dialect %q", name)
+	}
+	return d, nil
 }
 
 // cgiOptions is the configuration of the gateway of the host serving

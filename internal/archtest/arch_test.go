@@ -30,7 +30,9 @@ var layer = map[string][]string{
 	"internal/logcore":  {},
 	"internal/search":   {"internal/gopher", "internal/gophermap", "internal/fs"},
 	"internal/testutil": {},
-	"internal/archtest": {},
+	// Gopher+ replies around any handler chain.
+	"internal/gopherplus": {"internal/gopher"},
+	"internal/archtest":   {},
 	// The program wires everything.
 	"cmd/gopherd": {"*"},
 }

@@ -135,6 +135,31 @@
 //	             environment (which is otherwise built from scratch). It
 //	             may set PATH, not the variables set for each request
 //	             (CGIRequestVariables).
+//	gophermap    object. gopherd only. How gophermaps are read.
+//	  dialect    string: "bucktooth" (default) or "gophernicus". The
+//	             dialect of every gophermap and .gophermap file.
+//	             "gophernicus" adds Gophernicus' directives (# comments, !
+//	             titles, - hidden entries, * the appended listing,
+//	             :ext=type, = includes, ~ and %), which change the meaning
+//	             of text lines: a dialect is chosen, never guessed.
+//	  dialects   object of strings: selector prefix ("/~alice/") →
+//	             dialect name, for the directories under it; the longest
+//	             prefix wins. Prefixes start with "/".
+//	             geomyidae's .gph files (index.gph as a directory's menu
+//	             when it has no gophermap, and every *.gph) are always read
+//	             in their own format.
+//	text-mode    string: "raw" (default; files byte-exact) or "rfc1436".
+//	             gopherd only. How text files (type 0) are sent: "rfc1436"
+//	             ends every line in CRLF, doubles a leading ".", adds a
+//	             missing final newline and ends with "." CRLF, as RFC 1436
+//	             says. Other types are always byte-exact.
+//	text-mode-paths object of strings: selector prefix ("/rfc/") → text
+//	             mode, for the files under it (or the file itself); the
+//	             longest prefix wins.
+//	gopher-plus  string: "on" (default) or "off". gopherd only. "on"
+//	             answers Gopher+ requests (selector TAB "$", "!" or "+",
+//	             which the UMN client sends) with minimal Gopher+ replies;
+//	             "off" answers them as plain requests. Not per vhost.
 //	vhosts       list of objects. gopherd only. More hosts, each with its
 //	             own tree, served besides the default host (the top-level
 //	             hostname, root, public-port, tls and cgi). A connection's
@@ -157,6 +182,9 @@
 //	             gateway, over its own root. Default null: nothing runs
 //	             for the host; the top-level cgi is the default host's
 //	             only.
+//	  gophermap, text-mode, text-mode-paths
+//	             as at the top level, for the host's own tree. Each one
+//	             left out is the top-level one.
 //
 // Unknown keys, duplicate keys, values of the wrong type and values out of
 // range are errors. Every error names the file, the line and the key path
@@ -327,6 +355,14 @@ type Config struct {
 	TLS        TLS  // zero = no TLS
 	HTTPPage   bool // answer HTTP requests with an HTML page
 	CGI        *CGI // nil = no cgi section: nothing is ever executed
+	// Gophermap, TextMode and TextModePaths are how the default host
+	// presents its files, and every vhost that does not say otherwise:
+	// the zero values are Bucktooth maps and byte-exact files.
+	Gophermap     Gophermap
+	TextMode      TextMode
+	TextModePaths map[string]string // selector prefix → text mode name
+	// GopherPlus says how Gopher+ requests are answered.
+	GopherPlus GopherPlus
 	// Vhosts are the hosts served besides the default one (the top-level
 	// hostname and root); see Hosts.
 	Vhosts []Vhost
@@ -375,10 +411,18 @@ func (c *Config) Clone() *Config {
 	d.Listen = slices.Clone(c.Listen)
 	d.Warnings = slices.Clone(c.Warnings)
 	d.CGI = c.CGI.clone()
+	d.Gophermap = *c.Gophermap.clone()
+	d.TextModePaths = maps.Clone(c.TextModePaths)
 	d.Vhosts = slices.Clone(c.Vhosts)
 	for i, v := range d.Vhosts {
 		d.Vhosts[i].Aliases = slices.Clone(v.Aliases)
 		d.Vhosts[i].CGI = v.CGI.clone()
+		d.Vhosts[i].Gophermap = v.Gophermap.clone()
+		if v.TextMode != nil {
+			m := *v.TextMode
+			d.Vhosts[i].TextMode = &m
+		}
+		d.Vhosts[i].TextModePaths = maps.Clone(v.TextModePaths)
 	}
 	// where is never modified after Parse, so the copy may share it.
 	return &d

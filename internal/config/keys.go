@@ -78,6 +78,9 @@ func (c *Config) keys(s *section) {
 	s.Bool("http-page", &c.HTTPPage)
 
 	cgiKeys(s, &c.CGI)
+	gm, tm := &c.Gophermap, &c.TextMode
+	contentKeys(s, &gm, &tm, &c.TextModePaths)
+	s.Text("gopher-plus", &c.GopherPlus)
 	c.vhostKeys(s)
 }
 

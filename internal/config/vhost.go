@@ -25,6 +25,11 @@ type Vhost struct {
 	// CGI is the host's gateway; nil = nothing is ever executed for it.
 	// A vhost does not inherit the top-level cgi section.
 	CGI *CGI
+	// Gophermap, TextMode and TextModePaths are how the host presents its
+	// files. In a vhost, nil is the top-level value; Hosts fills them in.
+	Gophermap     *Gophermap
+	TextMode      *TextMode
+	TextModePaths map[string]string
 }
 
 // Names returns the names that choose the host: its hostname, then its
@@ -74,15 +79,29 @@ func (u UnknownSNI) validate() string {
 }
 
 // Hosts returns the hosts c serves, the default host first: the one the
-// top-level hostname, root, public-port, tls and cgi describe, which
-// serves every connection that chooses no vhost. The vhosts follow in file
-// order, each with the top-level public-port when it has none of its own.
+// top-level hostname, root, public-port, tls, cgi, gophermap, text-mode and
+// text-mode-paths describe, which serves every connection that chooses no
+// vhost. The vhosts follow in file order, each with the top-level
+// public-port, gophermap, text-mode and text-mode-paths where it has none
+// of its own (never the top-level cgi). Gophermap and TextMode are never
+// nil in what Hosts returns.
 func (c *Config) Hosts() []Vhost {
 	hosts := make([]Vhost, 0, 1+len(c.Vhosts))
-	hosts = append(hosts, Vhost{Hostname: c.Hostname, Root: c.Root, PublicPort: c.PublicPort, TLS: c.TLS, CGI: c.CGI})
+	gm, tm := c.Gophermap, c.TextMode
+	hosts = append(hosts, Vhost{Hostname: c.Hostname, Root: c.Root, PublicPort: c.PublicPort, TLS: c.TLS, CGI: c.CGI,
+		Gophermap: &gm, TextMode: &tm, TextModePaths: c.TextModePaths})
 	for _, v := range c.Vhosts {
 		if v.PublicPort == 0 {
 			v.PublicPort = c.PublicPort
+		}
+		if v.Gophermap == nil {
+			v.Gophermap = &gm
+		}
+		if v.TextMode == nil {
+			v.TextMode = &tm
+		}
+		if v.TextModePaths == nil {
+			v.TextModePaths = c.TextModePaths
 		}
 		hosts = append(hosts, v)
 	}
@@ -154,5 +173,6 @@ func (c *Config) vhostKeys(s *section) {
 			return ""
 		})
 		cgiKeys(s, &v.CGI)
+		contentKeys(s, &v.Gophermap, &v.TextMode, &v.TextModePaths)
 	})
 }

@@ -2,9 +2,14 @@ package fs
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
+	"path"
+	"time"
 	"unicode/utf8"
+
+	"gopherd/internal/gopher"
 )
 
 // This file exports the visibility rules of serving, so that other packages
@@ -131,4 +136,38 @@ type FileID struct {
 func IdentityOf(fi os.FileInfo) (FileID, bool) {
 	id, ok := dirIdentity(fi)
 	return FileID{id}, ok
+}
+
+// Describe says what ServeGopher would serve for r's selector without
+// serving it, for the Gopher+ attributes of an item (internal/gopherplus):
+// its type by the rules of listings, its size (-1 for a menu) and its
+// modification time. The Display is left empty. ok is false when the
+// answer would be an error.
+func (h *Handler) Describe(_ context.Context, r *gopher.Request) (it gopher.Item, size int64, mod time.Time, ok bool) {
+	p, ok := resolve(r.Selector)
+	if !ok {
+		return it, 0, mod, false
+	}
+	fi, err := h.root.Stat(p)
+	if err != nil {
+		return it, 0, mod, false
+	}
+	it = gopher.Item{Selector: r.Selector, Host: r.Host, Port: r.Port}
+	switch {
+	case fi.IsDir():
+		it.Type, size = gopher.TypeMenu, -1
+	case fi.Mode().IsRegular() && IsGPH(p):
+		it.Type, size = gopher.TypeMenu, -1
+	case fi.Mode().IsRegular():
+		var known bool
+		if it.Type, known = typeByExt(p); !known {
+			if it.Type, ok = h.sniff(p, path.Base(p), make([]byte, sniffLen)); !ok {
+				return it, 0, mod, false
+			}
+		}
+		size = fi.Size()
+	default:
+		return it, 0, mod, false
+	}
+	return it, size, fi.ModTime(), true
 }

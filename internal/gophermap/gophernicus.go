@@ -26,10 +26,9 @@ import (
 //   - Any line starting with "." ends the map, not only a lone "."
 //     (KindEnd); a warning says so when more follows the dot.
 //
-// Every other line is read as in Bucktooth, with two of Gophernicus' own
-// rules: an empty selector field ("Tname<TAB><TAB>host") means the display
-// string, as a missing one does; and a link that names a host keeps its
-// relative selector as written instead of joining it to the directory.
+// Every other line is read as in Bucktooth, with one of Gophernicus' own
+// rules: a link that names a host keeps its relative selector as written
+// instead of joining it to the directory.
 // Its width rule (info lines cut at 67 columns) is not copied: text is
 // byte-exact.
 type Gophernicus struct{}
@@ -97,10 +96,6 @@ func (Gophernicus) Classify(l Line, warn func(Warning)) (Entry, Kind) {
 	e, kind := classifyLink(l, text, skipped, warn)
 	if kind != KindItem || e.Type == gopher.TypeInfo {
 		return e, kind
-	}
-	if e.HasSelector && e.Selector == "" && e.Display != "" {
-		// Gophernicus: an empty selector field is a missing one.
-		e.HasSelector = false
 	}
 	if e.HasHost {
 		e.Literal = true

@@ -39,8 +39,8 @@ func TestGophernicusClassify(t *testing.T) {
 		{"", KindItem, Entry{Line: 1, Type: gopher.TypeInfo}, 0},
 		{"plain text", KindItem, Entry{Line: 1, Type: gopher.TypeInfo, Display: "plain text"}, 0},
 		{"1Sub\tsub", KindItem, Entry{Line: 1, Type: '1', Display: "Sub", Selector: "sub", HasSelector: true}, 0},
-		// An empty selector field is the display string, not the root.
-		{"1sub\t\tother.org\t70", KindItem, Entry{Line: 1, Type: '1', Display: "sub", Host: "other.org", HasHost: true, Port: 70, HasPort: true, Literal: true}, 0},
+		// An empty selector field is the root of the host, as in Bucktooth.
+		{"1sub\t\tother.org\t70", KindItem, Entry{Line: 1, Type: '1', Display: "sub", HasSelector: true, Host: "other.org", HasHost: true, Port: 70, HasPort: true, Literal: true}, 0},
 		// A named host keeps a relative selector as written.
 		{"1Ext\tsub/\tother.org\t70", KindItem, Entry{Line: 1, Type: '1', Display: "Ext", Selector: "sub/", HasSelector: true, Host: "other.org", HasHost: true, Port: 70, HasPort: true, Literal: true}, 0},
 		{"1Bad\t/x\th\tseventy", KindSkip, Entry{}, 1},
@@ -253,7 +253,7 @@ func TestGophernicusLinks(t *testing.T) {
 		"1Ext\tsub/\tother.org\t70\r\n" +
 		"1EmptyHost\t/d/sub\th\t70\r\n" +
 		"i0Same name\t\th\t70\r\n" +
-		"1Name as selector\tName as selector\tother.org\t70\r\n" +
+		"1Name as selector\t\tother.org\t70\r\n" +
 		"hWeb\tURL:http://example.org/\th\t70\r\n" +
 		"i" + strings.Repeat("long ", 30) + "\t\th\t70\r\n"
 	if got != want || len(warns) != 0 {
