@@ -180,6 +180,7 @@ FUZZ_TARGETS := \
 	internal/gophermap:FuzzRenderBounded \
 	internal/gophermap:FuzzGophernicus \
 	internal/gophermap:FuzzGPH \
+	internal/gophermap:FuzzToBucktooth \
 	internal/config:FuzzParse \
 	internal/fs:FuzzResolve \
 	internal/fs:FuzzServe \

@@ -4,6 +4,7 @@
 //
 //	gopherd [flags] [CONFIG]
 //	gopherd cert --host NAME [flags]
+//	gopherd convert --from gph|gophernicus [--to bucktooth] FILE
 //
 // Without CONFIG it serves the current directory on 127.0.0.1:7070. See
 // gopherd(8) and gopherd.json(5).
@@ -114,6 +115,8 @@ func subcommand(name string) func(streams, []string) int {
 	switch name {
 	case "cert":
 		return runCert
+	case "convert":
+		return runConvert
 	}
 	return nil
 }

@@ -343,3 +343,12 @@ func (h *Handler) underRoot(abs string) (string, bool) {
 	}
 	return "", false
 }
+
+// MapTree returns the gophermap.Tree that a map in directory dir (relative
+// to the root, "." for the root) is rendered with: its includes and its
+// listing read by the rules serving uses. It is for tools that read maps
+// outside a request (gopherd convert); problems found while listing are
+// not logged.
+func (h *Handler) MapTree(dir string) gophermap.Tree {
+	return h.newMapTree(dir, &problems{})
+}
