@@ -359,9 +359,15 @@ func applyDiffs(t *testing.T, sel string, py []menuItem, diffs []pyDiff) []menuI
 	return py
 }
 
-// compareItems reports every item where got (gopherd) and want (pygopherd,
-// made comparable) differ.
+// compareItems reports every item where got (gopherd) and want (the other
+// server's, made comparable) differ.
 func compareItems(t *testing.T, sel string, got, want []menuItem) {
+	t.Helper()
+	compareWith(t, "pygopherd", sel, got, want)
+}
+
+// compareWith is compareItems against the server called other.
+func compareWith(t *testing.T, other, sel string, got, want []menuItem) {
 	t.Helper()
 	for i := range max(len(got), len(want)) {
 		var g, w *menuItem
@@ -373,11 +379,11 @@ func compareItems(t *testing.T, sel string, got, want []menuItem) {
 		}
 		switch {
 		case g == nil:
-			t.Errorf("%s item %d: gopherd has none, pygopherd %+v", sel, i+1, *w)
+			t.Errorf("%s item %d: gopherd has none, %s %+v", sel, i+1, other, *w)
 		case w == nil:
-			t.Errorf("%s item %d: gopherd %+v, pygopherd has none", sel, i+1, *g)
+			t.Errorf("%s item %d: gopherd %+v, %s has none", sel, i+1, *g, other)
 		case *g != *w:
-			t.Errorf("%s item %d:\n   gopherd %+v\n pygopherd %+v", sel, i+1, *g, *w)
+			t.Errorf("%s item %d:\n   gopherd %+v\n %9s %+v", sel, i+1, *g, other, *w)
 		}
 	}
 }
