@@ -219,7 +219,7 @@ func (d *daemon) reload() {
 	for _, w := range certWarnings {
 		d.logger.Warn(w)
 	}
-	if !d.activated && !slices.Equal(cfg.Listen, d.cfg.Listen) {
+	if !d.activated && !slices.EqualFunc(cfg.Listen, d.cfg.Listen, config.Listen.Equal) {
 		d.logger.Warn("listen changed: ignored until restart")
 	}
 	if cfg.User != d.cfg.User {

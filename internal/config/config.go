@@ -178,6 +178,9 @@ type Listen struct {
 	Addr string // IP address or host name; "::" means every address
 	Port int
 	TLS  TLSMode
+	// Proxy, when set, makes the listener take PROXY protocol headers
+	// from trusted peers (and require them).
+	Proxy *ProxyProtocol
 }
 
 // TLSMode says how a listener treats TLS when a certificate is configured.
@@ -268,6 +271,8 @@ type Limits struct {
 	MaxConnectionsPerIP     int
 	MaxConnectionsPerPrefix int
 	MinReadRate             int64 // bytes a second
+	// Rate holds the rate budgets; nil means none.
+	Rate *RateLimits
 }
 
 // Config is a complete configuration: Parse and Load return one whose
@@ -287,6 +292,9 @@ type Config struct {
 	TLS        TLS  // zero = no TLS
 	HTTPPage   bool // answer HTTP requests with an HTML page
 	CGI        *CGI // nil = no cgi section: nothing is ever executed
+	Robots     RobotsTxt
+	Caps       Caps
+	Metrics    *Metrics // nil = no metrics listener
 
 	// Warnings are problems that did not stop the file from loading, such
 	// as the deprecated top-level port; the caller should log them.
@@ -330,6 +338,23 @@ func (c *Config) Clone() *Config {
 	}
 	d := *c
 	d.Listen = slices.Clone(c.Listen)
+	for i, l := range d.Listen {
+		if l.Proxy != nil {
+			p := *l.Proxy
+			p.Trusted = slices.Clone(p.Trusted)
+			d.Listen[i].Proxy = &p
+		}
+	}
+	if c.Limits.Rate != nil {
+		r := *c.Limits.Rate
+		r.Exempt = slices.Clone(r.Exempt)
+		d.Limits.Rate = &r
+	}
+	d.Robots.Disallow = slices.Clone(c.Robots.Disallow)
+	if c.Metrics != nil {
+		m := *c.Metrics
+		d.Metrics = &m
+	}
 	d.Warnings = slices.Clone(c.Warnings)
 	if c.CGI != nil {
 		cgi := *c.CGI

@@ -68,6 +68,7 @@ func (c *Config) keys(s *section) {
 		s.Int("max-connections-per-ip", &c.Limits.MaxConnectionsPerIP, 1, maxCount)
 		s.Int("max-connections-per-prefix", &c.Limits.MaxConnectionsPerPrefix, 1, maxCount)
 		s.Bytes("min-read-rate", &c.Limits.MinReadRate, 1, maxReadRate)
+		c.rateKeys(s)
 	})
 
 	s.OptionalObject("tls", c.TLS.Enabled(), func(s *section) {
@@ -80,6 +81,9 @@ func (c *Config) keys(s *section) {
 	s.Bool("http-page", &c.HTTPPage)
 
 	c.cgiKeys(s)
+	c.robotsKeys(s)
+	c.capsKeys(s)
+	c.metricsKeys(s)
 }
 
 // listenKeys declares listen: an object or a list of them.
@@ -91,6 +95,7 @@ func (c *Config) listenKeys(s *section) {
 		// bound), which is what tests and throw-away servers want.
 		s.Int("port", &l.Port, 0, maxPort)
 		s.Text("tls", &l.TLS)
+		proxyKeys(s, l)
 		s.Rule("tls", func() string {
 			if l.TLS == TLSOnly && !c.TLS.Enabled() {
 				return `"only" needs a certificate: set tls.certificate and tls.key`
