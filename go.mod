@@ -9,4 +9,7 @@ require (
 	golang.org/x/sys v0.49.0
 )
 
-require go.uber.org/multierr v1.10.0 // indirect
+require (
+	github.com/pires/go-proxyproto v0.15.0 // indirect
+	go.uber.org/multierr v1.10.0 // indirect
+)

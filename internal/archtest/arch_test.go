@@ -22,11 +22,13 @@ var layer = map[string][]string{
 	"internal/tlscert":   {"internal/gopher"},
 	"internal/pages":     {"internal/gopher"},
 	"internal/fs":        {"internal/gopher", "internal/gophermap"},
-	"internal/server":    {"internal/gopher"},
+	"internal/server":    {"internal/gopher", "internal/rate"},
 	// The gateway finds programs by the tree's rules and renders menu
 	// output as gophermap lines.
-	"internal/cgi":      {"internal/gopher", "internal/gophermap", "internal/fs"},
-	"internal/logcore":  {},
+	"internal/cgi":     {"internal/gopher", "internal/gophermap", "internal/fs"},
+	"internal/logcore": {},
+	// Budgets per client network, keyed by gopher.ClientPrefixLen.
+	"internal/rate":     {"internal/gopher"},
 	"internal/search":   {"internal/gopher", "internal/gophermap", "internal/fs"},
 	"internal/testutil": {},
 	"internal/archtest": {},
