@@ -54,14 +54,14 @@ const (
 // Only one byte is read before deciding, so a plain client that sends its
 // request in pieces is not held up.
 func (c *conn) open() bool {
-	c.r, c.w = c.rwc, c.rwc
+	c.r, c.w = c.in, c.rwc
 	if c.opts.TLS == TLSOff || c.opts.TLS == TLSAuto && c.st.TLS == nil {
 		return true
 	}
 	var first [1]byte
-	n, err := c.rwc.Read(first[:])
+	n, err := c.in.Read(first[:])
 	for n == 0 && err == nil {
-		n, err = c.rwc.Read(first[:])
+		n, err = c.in.Read(first[:])
 	}
 	if n == 0 {
 		// EOF, the deadline or a reset: reading the request meets the
@@ -69,7 +69,7 @@ func (c *conn) open() bool {
 		return true
 	}
 	if first[0] != recordTypeHandshake {
-		c.r = io.MultiReader(bytes.NewReader(first[:]), c.rwc)
+		c.r = io.MultiReader(bytes.NewReader(first[:]), c.in)
 		return true
 	}
 	if c.st.TLS == nil {
@@ -78,8 +78,10 @@ func (c *conn) open() bool {
 		_ = c.rwc.Close()
 		return false
 	}
-	tc := tls.Server(&peekedConn{Conn: c.rwc, first: first[0]}, c.st.TLS)
-	if err := tc.Handshake(); err != nil {
+	tc := tls.Server(&peekedConn{Conn: c.in, first: first[0]}, c.st.TLS)
+	err = tc.Handshake()
+	c.st.Events.TLSHandshake(err == nil)
+	if err != nil {
 		fields := []zap.Field{zap.String("client", c.logIP()), zap.String("error", c.scrub(handshakeReason(err)))}
 		if !c.st.HideIPs {
 			fields = append(fields, zap.String("detail", err.Error()))
@@ -110,7 +112,7 @@ func (c *conn) openBusy(deadline time.Time) (io.Writer, bool) {
 	}
 	_ = c.rwc.SetReadDeadline(time.Now().Add(busyTimeout / 2))
 	var first [1]byte
-	n, err := io.ReadFull(c.rwc, first[:])
+	n, err := io.ReadFull(c.in, first[:])
 	_ = c.rwc.SetReadDeadline(deadline)
 	switch {
 	case n == 0 && isTimeout(err):
@@ -120,8 +122,10 @@ func (c *conn) openBusy(deadline time.Time) (io.Writer, bool) {
 	case first[0] != recordTypeHandshake:
 		return c.rwc, true
 	}
-	tc := tls.Server(&peekedConn{Conn: c.rwc, first: first[0]}, c.st.TLS)
-	if err := tc.Handshake(); err != nil {
+	tc := tls.Server(&peekedConn{Conn: c.in, first: first[0]}, c.st.TLS)
+	err = tc.Handshake()
+	c.st.Events.TLSHandshake(err == nil)
+	if err != nil {
 		c.srv.logger.Debug("TLS handshake for a busy answer failed", zap.String("client", c.logIP()),
 			zap.String("error", c.scrub(handshakeReason(err))))
 		return nil, false
