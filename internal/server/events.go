@@ -45,10 +45,10 @@ const (
 // nopEvents is the Events of a server without metrics.
 type nopEvents struct{}
 
-func (nopEvents) ConnectionOpened()                      {}
-func (nopEvents) ConnectionClosed()                      {}
-func (nopEvents) ConnectionRefused(string)               {}
-func (nopEvents) TLSHandshake(bool)                      {}
-func (nopEvents) ProxyHeader(string)                     {}
-func (nopEvents) RateLimited(string)                     {}
+func (nopEvents) ConnectionOpened()                    {}
+func (nopEvents) ConnectionClosed()                    {}
+func (nopEvents) ConnectionRefused(string)             {}
+func (nopEvents) TLSHandshake(bool)                    {}
+func (nopEvents) ProxyHeader(string)                   {}
+func (nopEvents) RateLimited(string)                   {}
 func (nopEvents) Request(string, int64, time.Duration) {}
