@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"gopherd/internal/cgi"
 	"gopherd/internal/config"
@@ -32,7 +33,9 @@ func (d *daemon) site(c *config.Config, port int) (gopher.Handler, error) {
 		return nil, fmt.Errorf("root %s: %w", c.Root, err)
 	}
 	mux := gopher.NewServeMux()
-	caps := pages.Caps{Version: d.version, TLSPort: d.tlsPort(c, port)}
+	caps := pages.Caps{Version: d.version, TLSPort: d.tlsPort(c, port),
+		Admin: c.Caps.Admin, Description: c.Caps.Description, Geolocation: c.Caps.Geolocation}
+	robots := pages.Robots{Disallow: slices.Clone(c.Robots.Disallow), CrawlDelay: c.Robots.CrawlDelay}
 	type registration struct {
 		prefix  bool
 		pattern string
@@ -43,6 +46,14 @@ func (d *daemon) site(c *config.Config, port int) (gopher.Handler, error) {
 		{false, pages.CapsSelector, &pages.Document{Body: caps.Bytes(), Served: "caps", Tree: tree}},
 		{true, "/", tree},
 	}
+	// robots.txt asks crawlers to keep out of the gateway's directories
+	// and the configured entries.
+	for _, r := range gateway {
+		if r.Prefix {
+			robots.Disallow = append(robots.Disallow, r.Pattern)
+		}
+	}
+	regs = append(regs, registration{false, pages.RobotsSelector, &pages.Document{Body: robots.Bytes(), Served: "robots", Tree: tree}})
 	// The gateway's directories, and every spelling of a selector in
 	// them (the router compares canonical forms), never reach the tree:
 	// a program is run or refused, never served as its source.

@@ -39,9 +39,11 @@ var layer = map[string][]string{
 // thirdParty says which packages may use which outside modules. zap is
 // for the packages that log; systemd and flags belong to the program.
 var thirdParty = map[string][]string{
-	"go.uber.org/zap":                  {"internal/fs", "internal/cgi", "internal/search", "internal/server", "internal/logcore", "cmd/gopherd"},
-	"github.com/coreos/go-systemd/v22": {"cmd/gopherd"},
-	"github.com/spf13/pflag":           {"cmd/gopherd"},
+	"go.uber.org/zap":                    {"internal/fs", "internal/cgi", "internal/search", "internal/server", "internal/logcore", "cmd/gopherd"},
+	"github.com/coreos/go-systemd/v22":   {"cmd/gopherd"},
+	"github.com/spf13/pflag":             {"cmd/gopherd"},
+	"github.com/pires/go-proxyproto":     {"internal/server"},
+	"github.com/VictoriaMetrics/metrics": {"internal/metrics"},
 }
 
 type pkg struct {
