@@ -28,7 +28,10 @@ var layer = map[string][]string{
 	"internal/cgi":     {"internal/gopher", "internal/gophermap", "internal/fs"},
 	"internal/logcore": {},
 	// Budgets per client network, keyed by gopher.ClientPrefixLen.
-	"internal/rate":     {"internal/gopher"},
+	"internal/rate": {"internal/gopher"},
+	// Counters fed by the server\'s and the gateway\'s events; it knows
+	// neither.
+	"internal/metrics":  {},
 	"internal/search":   {"internal/gopher", "internal/gophermap", "internal/fs"},
 	"internal/testutil": {},
 	"internal/archtest": {},
