@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -13,6 +14,8 @@ import (
 
 	"gopherd/internal/cgi"
 	"gopherd/internal/config"
+	"gopherd/internal/metrics"
+	"gopherd/internal/rate"
 	"gopherd/internal/server"
 	"gopherd/internal/tlscert"
 )
@@ -40,6 +43,15 @@ type daemon struct {
 
 	// cgiSlots counts the gateway's running programs across reloads.
 	cgiSlots *cgi.Slots
+
+	// rate holds the rate budgets, kept across reloads that leave them
+	// alone; nil without budgets.
+	rate *rate.Limiter
+	// metrics, when the configuration asks for them, counts what the
+	// server and the gateway do; metricsSrv serves them on metricsLn.
+	metrics    *metrics.Metrics
+	metricsLn  net.Listener
+	metricsSrv *http.Server
 }
 
 // start inherits or binds the listeners, opens the root, drops privileges
@@ -47,7 +59,7 @@ type daemon struct {
 // On error nothing is left open.
 func (d *daemon) start(failed chan<- error) error {
 	d.notify = notifier{logger: d.logger}
-	lns, err := inheritedListeners()
+	lns, metricsLn, err := inheritedListeners()
 	if err != nil {
 		return fmt.Errorf("socket activation: %w", err)
 	}
@@ -60,15 +72,23 @@ func (d *daemon) start(failed chan<- error) error {
 	}
 	d.listeners = lns
 	d.lopts = listenerOptions(d.cfg.Listen, lns, d.activated)
+	d.metrics = newMetrics(d.cfg, metricsLn != nil, d.version)
+	if err := d.startMetrics(metricsLn); err != nil {
+		closeAll(lns)
+		return err
+	}
 
 	settings, err := d.settings(d.cfg)
 	if err != nil {
 		closeAll(lns)
+		d.stopMetrics()
 		return fmt.Errorf("cannot serve root: %w", err)
 	}
+	d.rate = settings.Rate
 	// The root is open and the sockets are bound: nothing needs root any more.
 	if err := dropPrivileges(d.cfg.User, d.logger); err != nil {
 		closeAll(lns)
+		d.stopMetrics()
 		return fmt.Errorf("cannot drop privileges: %w", err)
 	}
 	d.srv = server.New(d.logger, settings)
@@ -125,6 +145,8 @@ func (d *daemon) settings(c *config.Config) (server.Settings, error) {
 		HideIPs:  c.Log.HideIPs,
 		TLS:      tlsConf,
 		HTTPPage: c.HTTPPage,
+		Rate:     d.rateLimiter(c),
+		Events:   d.events(),
 		Limits: server.Limits{
 			RequestBytes:            c.Limits.RequestBytes,
 			RequestTimeout:          c.Limits.RequestTimeout,
@@ -225,6 +247,9 @@ func (d *daemon) reload() {
 	if cfg.User != d.cfg.User {
 		d.logger.Warn("user changed: ignored until restart")
 	}
+	if (cfg.Metrics == nil) != (d.cfg.Metrics == nil) || cfg.Metrics != nil && *cfg.Metrics != *d.cfg.Metrics {
+		d.logger.Warn("metrics changed: ignored until restart")
+	}
 	if cfg.Log.Enable != d.cfg.Log.Enable || cfg.Log.HideTime != d.cfg.Log.HideTime {
 		d.logger.Warn("log.enable and log.hide-time changes: ignored until restart")
 	}
@@ -235,6 +260,7 @@ func (d *daemon) reload() {
 		d.certs.Store(cert)
 	}
 	d.srv.Update(settings)
+	d.rate = settings.Rate
 	d.cfg = cfg
 	d.logger.Info("configuration reloaded",
 		zap.String("root", cfg.Root),
@@ -290,7 +316,7 @@ func listenerOptions(ls []config.Listen, lns []net.Listener, activated bool) []s
 				}
 			}
 		}
-		opts[i] = server.ListenerOptions{TLS: serverTLSMode(l.TLS)}
+		opts[i] = server.ListenerOptions{TLS: serverTLSMode(l.TLS), Proxy: proxyOptions(l)}
 	}
 	return opts
 }
@@ -316,6 +342,7 @@ func (d *daemon) stopping(why string) {
 func (d *daemon) shutdown(ctx context.Context) error {
 	d.stopWD()
 	err := d.srv.Shutdown(ctx)
+	d.stopMetrics()
 	if err != nil {
 		d.logger.Warn("shutdown cut transfers short", zap.Error(err))
 	}

@@ -90,6 +90,9 @@ func (d *daemon) cgiOptions(c *config.Config) cgi.Options {
 		Logger:               d.logger,
 		Slots:                d.cgiSlots,
 	}
+	if d.metrics != nil {
+		o.Observe = d.metrics.GatewayRun
+	}
 	switch c.CGI.RemoteAddr {
 	case config.RemotePrefix:
 		o.RemoteAddr = cgi.AddrPrefix
