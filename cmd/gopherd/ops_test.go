@@ -17,7 +17,11 @@ import (
 // listener, rate budgets, robots.txt, the caps.txt keys and metrics.
 func TestMainOperations(t *testing.T) {
 	root := t.TempDir()
-	writeFiles(t, root, map[string]string{"a.txt": "hello\n", "cgi-bin/.keep": ""})
+	writeFiles(t, root, map[string]string{"a.txt": "hello\n"})
+	writeFiles(t, root, map[string]string{"cgi-bin/addr": "#!/bin/sh\necho \"$REMOTE_ADDR $REMOTE_PORT\"\n"})
+	if err := os.Chmod(filepath.Join(root, "cgi-bin", "addr"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	metricsAddr := "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))
 	cfgFile := filepath.Join(t.TempDir(), "gopherd.json")
 	writeJSON(t, cfgFile, map[string]any{
@@ -58,6 +62,9 @@ func TestMainOperations(t *testing.T) {
 	if got := fetch(t, proxyAddr, hdr+"/a.txt"); !strings.HasPrefix(got, "3Slow down: too many requests; try again in 30 s.\t") {
 		t.Errorf("third proxied request within the minute: %q", got)
 	}
+	if got := fetch(t, proxyAddr, "PROXY TCP6 2001:db8::51 ::1 5151 70\r\n/cgi-bin/addr"); got != "2001:db8::51 5151\n" {
+		t.Errorf("the gateway's REMOTE_ADDR behind PROXY: %q", got)
+	}
 	if got := fetch(t, proxyAddr, "/a.txt"); got != "" {
 		t.Errorf("a request without a header on the PROXY listener: %q", got)
 	}
@@ -76,7 +83,8 @@ func TestMainOperations(t *testing.T) {
 		`gopherd_requests_total{served="robots"} 3`,
 		`gopherd_requests_total{served="rate-limited"} 1`,
 		`gopherd_rate_limited_total{budget="requests"} 1`,
-		`gopherd_proxy_headers_total{result="accepted"} 3`,
+		`gopherd_proxy_headers_total{result="accepted"} 4`,
+		`gopherd_gateway_runs_total{outcome="ok"} 1`,
 		`gopherd_proxy_headers_total{result="missing"} 1`,
 		`gopherd_build_info{version="test",`,
 	} {
@@ -84,7 +92,7 @@ func TestMainOperations(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
-	for _, leak := range []string{"192.0.2.50", "127.0.0.1", "robots.txt", "a.txt"} {
+	for _, leak := range []string{"192.0.2.50", "2001:db8", "127.0.0.1", "robots.txt", "a.txt", "cgi-bin"} {
 		if strings.Contains(m, leak) {
 			t.Errorf("metrics carry %q:\n%s", leak, m)
 		}
