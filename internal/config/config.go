@@ -32,6 +32,16 @@
 //	             top-level tls is an error. Under socket activation an
 //	             inherited socket takes the mode of the listen object with
 //	             the same port, else "auto".
+//	  proxy-protocol  object {trusted} or null. gopherd only. The listener
+//	             takes a PROXY protocol header (v1 or v2, as HAProxy's
+//	             send-proxy and send-proxy-v2 and nginx's proxy_protocol
+//	             send it) from the peers in trusted, and requires one from
+//	             them; a connection from any other peer is closed unread.
+//	             The header's client address is the client's address
+//	             everywhere. Under socket activation an inherited socket
+//	             takes it from the listen object with the same port.
+//	    trusted  list of CIDR prefixes, required, not empty: the proxies'
+//	             networks, such as ["127.0.0.1/32"].
 //	port         number, 1–65535. Deprecated (spacecookie's old spelling):
 //	             the port for every listen object that has no port of its
 //	             own. When every listen object has its own port, listen.port
@@ -91,6 +101,23 @@
 //	                         number, positive. Connections served at once
 //	                         for one network: an IPv4 /24 or an IPv6 /48.
 //	                         Default 64.
+//	  rate                   object or null. Rate budgets per client
+//	                         network; default null (none). At least one
+//	                         of requests and bytes.
+//	    requests   string "COUNT/PERIOD" such as "120/1m" ("10/s" means
+//	               "10/1s"); the period 1s–168h. Requests a network may
+//	               make per period; over it a request gets the error item
+//	               "Slow down: too many requests; try again in N s.".
+//	    burst      number, positive. Requests at once. Default: COUNT.
+//	    bytes      string "SIZE/PERIOD" such as "512MiB/1h". Bytes a
+//	               network may be sent per period.
+//	    ipv4-prefix  number, 1–32. Default 32.
+//	    ipv6-prefix  number, 1–128. Default 64. The prefix lengths a
+//	               client address is counted in.
+//	    exempt     list of CIDR prefixes without budgets.
+//	    max-tracked  number, 1–10000000. Networks whose budgets are kept;
+//	               the least recently seen is forgotten first. Default
+//	               100000.
 //	cgi          object or null. gopherd only. The gateway that runs
 //	             programs (CGI). Default null: nothing is ever executed. A
 //	             key left out takes the gateway's default, given below.
@@ -124,6 +151,26 @@
 //	             environment (which is otherwise built from scratch). It
 //	             may set PATH, not the variables set for each request
 //	             (CGIRequestVariables).
+//	robots-txt   object. gopherd only. The robots.txt generated at
+//	             robots.txt and /robots.txt when the root has none: one
+//	             "User-agent: *" group with a Disallow line for each entry
+//	             and each cgi directory.
+//	  disallow   list of strings, each starting with "/", without spaces
+//	             or control characters.
+//	  crawl-delay  number, 1–86400: the Crawl-delay line, in seconds.
+//	             Default none.
+//	caps         object. gopherd only. Optional keys of the generated
+//	             caps.txt, each one line of at most 512 bytes:
+//	  admin        ServerAdmin
+//	  description  ServerDescription
+//	  geolocation  ServerGeolocationString
+//	metrics      object or null. gopherd only. Serve metrics in the
+//	             Prometheus text format at GET /metrics over HTTP on a
+//	             listener of their own. Default null (none).
+//	  listen     string host:port, required, such as "127.0.0.1:9170";
+//	             not the port of a Gopher listener.
+//	  public     boolean. Allow a listen address that is not loopback.
+//	             Default false.
 //
 // Unknown keys, duplicate keys, values of the wrong type and values out of
 // range are errors. Every error names the file, the line and the key path
