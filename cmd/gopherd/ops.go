@@ -32,6 +32,9 @@ func (d *daemon) startMetrics(inherited net.Listener) error {
 	if ln == nil {
 		var err error
 		if ln, err = net.Listen("tcp", c.Listen); err != nil {
+			if d.activated {
+				return fmt.Errorf("metrics: cannot listen (under socket activation, pass a socket named %q instead: see gopherd(8)): %w", metricsSocketName, err)
+			}
 			return fmt.Errorf("metrics: cannot listen: %w", err)
 		}
 	}
