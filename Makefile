@@ -102,7 +102,8 @@ FUZZ_TARGETS := \
 	internal/fs:FuzzServe \
 	internal/cgi:FuzzFind \
 	internal/cgi:FuzzMenuOutput \
-	internal/search:FuzzQuery
+	internal/search:FuzzQuery \
+	internal/server:FuzzProxyHeader
 FUZZTIME ?= 2m
 FUZZTIME_SHORT ?= 8s
 

@@ -19,6 +19,8 @@ func FuzzParse(f *testing.F) {
 		`{"root": "r", "listen": [{"port": 70}, {"port": 70}]}`,
 		`{"root": 1, "listen": [], "log": [], "limits": {"x": {}}}`,
 		`{"root": "r", "port": 0, "listen": {"tls": "only"}, "tls": {"certificate": "", "key": null}}`,
+		`{"root": "r", "listen": {"proxy-protocol": {"trusted": ["127.0.0.1/32", "::1/128"]}}, "limits": {"rate": {"requests": "120/1m", "burst": 60, "bytes": "512MiB/1h", "ipv4-prefix": 24, "ipv6-prefix": 64, "exempt": ["10.0.0.0/8"], "max-tracked": 10}}}`,
+		`{"root": "r", "robots-txt": {"disallow": ["/a/"], "crawl-delay": 10}, "caps": {"admin": "x", "description": "y", "geolocation": "z"}, "metrics": {"listen": "127.0.0.1:9170", "public": false}}`,
 		`{"root": "r", "cgi": {"dirs": [{"selector": "/cgi-bin/", "output": "raw"}, {"selector": "/apps/", "output": "menu"}], "executable-gophermaps": false, "timeout": "10s", "kill-grace": "2s", "max-output-bytes": 8388608, "max-concurrent": 8, "max-concurrent-per-ip": 2, "remote-addr": "full", "env": {"LANG": "C.UTF-8"}}}`,
 		`{"root": "r", "cgi": {"dirs": [{"selector": "/a/"}, {"selector": "/a/"}, {}], "max-output-bytes": "1 MiB", "env": {"": "", "PATH": null}}}`,
 		"\xEF\xBB\xBF{\"root\": \"\\u0000\"}",
