@@ -120,6 +120,7 @@ func parseMenu(t *testing.T, what string, body []byte) []menuItem {
 // doubled slashes, backslashes, NUL, overlong and look-alike UTF-8 dots,
 // absolute paths, and traversal hidden in the search and Gopher+ fields.
 func TestTraversalEveryForm(t *testing.T) {
+	slow(t)
 	t.Parallel()
 	base, root := hostileTree(t)
 	d := startConfig(t, baseConfig(t, root))
@@ -357,6 +358,7 @@ func swapSymlink(t testing.TB, path, target string) {
 // It then flips the link back and forth while requesting it, so a
 // check-then-open race would show as leaked content.
 func TestSymlinkSwappedAfterListing(t *testing.T) {
+	slow(t)
 	t.Parallel()
 	base, root := hostileTree(t)
 	fileLink := filepath.Join(root, "docs", "current")
@@ -459,6 +461,7 @@ func TestSymlinkSwappedAfterListing(t *testing.T) {
 // and checks that none is served (directly, with trailing or doubled
 // slashes, or through a path below a dot-directory) or listed.
 func TestDotfilesAtEveryDepth(t *testing.T) {
+	slow(t)
 	t.Parallel()
 	root := t.TempDir()
 	files := map[string]string{}
@@ -588,6 +591,7 @@ func TestGophermapNeverServedRaw(t *testing.T) {
 // FIFO swapped in for a file after the listing: every request is refused at
 // once and no listing hangs or shows them.
 func TestSpecialFilesDoNotHang(t *testing.T) {
+	slow(t)
 	t.Parallel()
 	root := t.TempDir()
 	writeTree(t, root, map[string]string{
@@ -623,7 +627,7 @@ func TestSpecialFilesDoNotHang(t *testing.T) {
 	}
 	if os.Geteuid() == 0 {
 		for name, dev := range map[string]int{"zero": 1<<8 | 5, "null": 1<<8 | 3, "urandom.txt": 1<<8 | 9} {
-			if err := syscall.Mknod(filepath.Join(root, name), syscall.S_IFCHR|0o666, dev); err != nil {
+			if err := mknod(syscall.Mknod, filepath.Join(root, name), syscall.S_IFCHR|0o666, dev); err != nil {
 				t.Fatalf("mknod %s: %v", name, err)
 			}
 			special = append(special, "/"+name)
@@ -693,6 +697,7 @@ func TestSpecialFilesDoNotHang(t *testing.T) {
 // the daemon runs as user nobody on a tree nobody can read except those
 // parts.
 func TestUnreadableFilesAndDirs(t *testing.T) {
+	slow(t)
 	t.Parallel()
 	base := t.TempDir()
 	root := filepath.Join(base, "root")
@@ -929,6 +934,7 @@ func isReset(err error) bool {
 // TestTenThousandFiles lists a directory of 10,000 files (a tenth without
 // extension, so their type is sniffed from their content).
 func TestTenThousandFiles(t *testing.T) {
+	slow(t)
 	t.Parallel()
 	root := t.TempDir()
 	dir := filepath.Join(root, "many")
@@ -1185,4 +1191,10 @@ func TestInvisibleCharactersEscaped(t *testing.T) {
 	if !strings.Contains(logs, `invoice\\xe2\\x80\\xaetxt.exe`) {
 		t.Errorf("access log does not name the escaped selector:\n%s", logs)
 	}
+}
+
+// mknod calls syscall.Mknod, whose device argument is an int on Linux and
+// darwin but a uint64 on FreeBSD: the type comes from the function passed.
+func mknod[D ~int | ~uint64](mknod func(string, uint32, D) error, path string, mode uint32, dev int) error {
+	return mknod(path, mode, D(dev))
 }

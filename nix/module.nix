@@ -202,6 +202,8 @@ in
         WatchdogSec = "30s";
         TimeoutStopSec = "45s";
         Restart = "on-failure";
+        # Exit status 2 is a configuration error: restarting cannot help.
+        RestartPreventExitStatus = 2;
         RestartSec = "2s";
 
         DynamicUser = true;

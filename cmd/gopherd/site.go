@@ -11,29 +11,34 @@ import (
 	"gopherd/internal/pages"
 )
 
-// site composes the handler chain for configuration c, whose menus name
-// port: every handler is registered on one router, in this one place, with
-// the file tree as the fallback. A new kind of content (the gateway,
-// search, robots.txt) is one more registration here.
-func (d *daemon) site(c *config.Config, port int) (gopher.Handler, error) {
+// site composes the handler chain of one host, h, whose caps.txt
+// announces tlsPort: every handler is registered on one router, in this
+// one place, with the host's file tree as the fallback. Each host gets a
+// chain of its own: its own root (its own os.Root in fs and the gateway),
+// its own caches, its own gateway. The host's name and port reach the
+// handlers in every request (gopher.Request.Host and Port), so nothing here
+// writes them down. A new kind of content (search, robots.txt) is one more
+// registration here, made from h, so that it is per host too. The
+// server-wide keys of c (robots-txt, caps) apply to every host.
+func (d *daemon) site(c *config.Config, h config.Vhost, tlsPort int, slots *cgi.Slots) (gopher.Handler, error) {
 	// Without a cgi section nothing runs: a gophermap that is a program
 	// is refused (never shown as its source), and no directory runs
 	// programs.
 	var maps fs.MapRunner = cgi.RefuseMaps{Logger: d.logger}
 	var gateway []cgi.Route
-	if c.CGI != nil {
-		gw, err := cgi.New(d.cgiOptions(c))
+	if h.CGI != nil {
+		gw, err := cgi.New(d.cgiOptions(h.Root, h.CGI, slots))
 		if err != nil {
 			return nil, fmt.Errorf("cgi: %w", err)
 		}
 		maps, gateway = gw, gw.Routes()
 	}
-	tree, err := fs.New(fs.Options{Root: c.Root, Logger: d.logger, Maps: maps})
+	tree, err := fs.New(fs.Options{Root: h.Root, Logger: d.logger, Maps: maps})
 	if err != nil {
-		return nil, fmt.Errorf("root %s: %w", c.Root, err)
+		return nil, fmt.Errorf("root %s: %w", h.Root, err)
 	}
 	mux := gopher.NewServeMux()
-	caps := pages.Caps{Version: d.version, TLSPort: d.tlsPort(c, port),
+	caps := pages.Caps{Version: d.version, TLSPort: tlsPort,
 		Admin: c.Caps.Admin, Description: c.Caps.Description, Geolocation: c.Caps.Geolocation}
 	robots := pages.Robots{Disallow: slices.Clone(c.Robots.Disallow), CrawlDelay: c.Robots.CrawlDelay}
 	type registration struct {
@@ -73,33 +78,34 @@ func (d *daemon) site(c *config.Config, port int) (gopher.Handler, error) {
 	return mux, nil
 }
 
-// cgiOptions is the gateway's configuration for c. The slots are the
-// daemon's, shared by the gateways of successive reloads, so that programs
-// still running from before a reload count against the caps after it.
-func (d *daemon) cgiOptions(c *config.Config) cgi.Options {
+// cgiOptions is the configuration of the gateway of the host serving
+// root with section c. The slots are the host's, shared by its gateways of
+// successive reloads, so that programs still running from before a reload
+// count against the caps after it.
+func (d *daemon) cgiOptions(root string, c *config.CGI, slots *cgi.Slots) cgi.Options {
 	o := cgi.Options{
-		Root:                 c.Root,
-		ExecutableGophermaps: c.CGI.ExecutableGophermaps,
-		Timeout:              c.CGI.Timeout,
-		KillGrace:            c.CGI.KillGrace,
-		MaxOutputBytes:       c.CGI.MaxOutputBytes,
-		MaxConcurrent:        c.CGI.MaxConcurrent,
-		MaxConcurrentPerIP:   c.CGI.MaxConcurrentPerIP,
-		Env:                  c.CGI.Env,
+		Root:                 root,
+		ExecutableGophermaps: c.ExecutableGophermaps,
+		Timeout:              c.Timeout,
+		KillGrace:            c.KillGrace,
+		MaxOutputBytes:       c.MaxOutputBytes,
+		MaxConcurrent:        c.MaxConcurrent,
+		MaxConcurrentPerIP:   c.MaxConcurrentPerIP,
+		Env:                  c.Env,
 		Version:              d.version,
 		Logger:               d.logger,
-		Slots:                d.cgiSlots,
+		Slots:                slots,
 	}
 	if d.metrics != nil {
 		o.Observe = d.metrics.GatewayRun
 	}
-	switch c.CGI.RemoteAddr {
+	switch c.RemoteAddr {
 	case config.RemotePrefix:
 		o.RemoteAddr = cgi.AddrPrefix
 	case config.RemoteNone:
 		o.RemoteAddr = cgi.AddrNone
 	}
-	for _, dir := range c.CGI.Dirs {
+	for _, dir := range c.Dirs {
 		out := cgi.Raw
 		if dir.Output == config.CGIMenu {
 			out = cgi.Menu

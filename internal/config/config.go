@@ -32,6 +32,12 @@
 //	             top-level tls is an error. Under socket activation an
 //	             inherited socket takes the mode of the listen object with
 //	             the same port, else "auto".
+//	  vhost      string. gopherd only. The host this listener's clients
+//	             get unless their TLS server name chooses another: a
+//	             hostname or alias of one of vhosts (or the top-level
+//	             hostname), in any case. Default: the default host. A name
+//	             no host has is an error. Needs a restart, like the rest
+//	             of listen.
 //	  proxy-protocol  object {trusted} or null. gopherd only. The listener
 //	             takes a PROXY protocol header (v1 or v2, as HAProxy's
 //	             send-proxy and send-proxy-v2 and nginx's proxy_protocol
@@ -72,6 +78,11 @@
 //	             any intermediate certificates.
 //	  key        string, required. PEM file with the certificate's private
 //	             key. A warning is logged when every user may read it.
+//	  unknown-sni string: "default" or "reject". What a TLS client gets
+//	             whose server name (SNI) is no host's: "default" (the
+//	             default) serves it as if it had sent no name (the
+//	             listener's vhost, else the default host); "reject" fails
+//	             the handshake with the unrecognized_name alert.
 //	http-page    boolean. gopherd only. Answer a request line that is an
 //	             HTTP request ("GET /x HTTP/1.1" and the other methods)
 //	             with a short HTML page saying this is a Gopher server,
@@ -151,6 +162,28 @@
 //	             environment (which is otherwise built from scratch). It
 //	             may set PATH, not the variables set for each request
 //	             (CGIRequestVariables).
+//	vhosts       list of objects. gopherd only. More hosts, each with its
+//	             own tree, served besides the default host (the top-level
+//	             hostname, root, public-port, tls and cgi). A connection's
+//	             host is the one its TLS server name names, else its
+//	             listener's vhost, else the default host; see Hosts.
+//	  hostname   string, required. Written into the host's menus; it and
+//	             the aliases choose the host. No two hosts (the default
+//	             host included) may share a name, compared without case
+//	             and final dot.
+//	  aliases    list of strings. More names that choose the host.
+//	  root       string, required. The directory the host serves.
+//	  public-port number, 1–65535. The port in the host's menus. Default:
+//	             the top-level public-port, else the port of the first
+//	             listener bound to the host, else the first listener's.
+//	  tls        object {certificate, key}. The host's own certificate,
+//	             which must name every name of the host (checked when it
+//	             is loaded). Needs the top-level tls. Default: the
+//	             top-level certificate.
+//	  cgi        object, the keys of the top-level cgi. The host's own
+//	             gateway, over its own root. Default null: nothing runs
+//	             for the host; the top-level cgi is the default host's
+//	             only.
 //	robots-txt   object. gopherd only. The robots.txt generated at
 //	             robots.txt and /robots.txt when the root has none: one
 //	             "User-agent: *" group with a Disallow line for each entry
@@ -225,6 +258,10 @@ type Listen struct {
 	Addr string // IP address or host name; "::" means every address
 	Port int
 	TLS  TLSMode
+	// Vhost names the host the listener's clients get unless their TLS
+	// server name chooses another: a vhost's hostname or alias (or the
+	// top-level hostname); "" = the default host.
+	Vhost string
 	// Proxy, when set, makes the listener take PROXY protocol headers
 	// from trusted peers (and require them).
 	Proxy *ProxyProtocol
@@ -289,6 +326,9 @@ func (m TLSMode) validate() string {
 type TLS struct {
 	Certificate string // PEM certificate chain file
 	Key         string // PEM private key file
+	// UnknownSNI says what a client gets whose server name is no host's
+	// (top-level tls only).
+	UnknownSNI UnknownSNI
 }
 
 // Enabled reports whether TLS is configured.
@@ -339,6 +379,9 @@ type Config struct {
 	TLS        TLS  // zero = no TLS
 	HTTPPage   bool // answer HTTP requests with an HTML page
 	CGI        *CGI // nil = no cgi section: nothing is ever executed
+	// Vhosts are the hosts served besides the default one (the top-level
+	// hostname and root); see Hosts.
+	Vhosts []Vhost
 	Robots     RobotsTxt
 	Caps       Caps
 	Metrics    *Metrics // nil = no metrics listener
@@ -403,13 +446,24 @@ func (c *Config) Clone() *Config {
 		d.Metrics = &m
 	}
 	d.Warnings = slices.Clone(c.Warnings)
-	if c.CGI != nil {
-		cgi := *c.CGI
-		cgi.Dirs = slices.Clone(c.CGI.Dirs)
-		cgi.Env = maps.Clone(c.CGI.Env)
-		d.CGI = &cgi
+	d.CGI = c.CGI.clone()
+	d.Vhosts = slices.Clone(c.Vhosts)
+	for i, v := range d.Vhosts {
+		d.Vhosts[i].Aliases = slices.Clone(v.Aliases)
+		d.Vhosts[i].CGI = v.CGI.clone()
 	}
 	// where is never modified after Parse, so the copy may share it.
+	return &d
+}
+
+// clone returns a deep copy of a cgi section, nil for nil.
+func (c *CGI) clone() *CGI {
+	if c == nil {
+		return nil
+	}
+	d := *c
+	d.Dirs = slices.Clone(c.Dirs)
+	d.Env = maps.Clone(c.Env)
 	return &d
 }
 

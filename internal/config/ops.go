@@ -25,7 +25,7 @@ type ProxyProtocol struct {
 
 // Equal reports whether l and m are the same listener setting.
 func (l Listen) Equal(m Listen) bool {
-	if l.Addr != m.Addr || l.Port != m.Port || l.TLS != m.TLS || (l.Proxy == nil) != (m.Proxy == nil) {
+	if l.Addr != m.Addr || l.Port != m.Port || l.TLS != m.TLS || l.Vhost != m.Vhost || (l.Proxy == nil) != (m.Proxy == nil) {
 		return false
 	}
 	return l.Proxy == nil || slices.Equal(l.Proxy.Trusted, m.Proxy.Trusted)

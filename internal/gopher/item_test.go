@@ -129,3 +129,15 @@ func TestValidHost(t *testing.T) {
 		}
 	}
 }
+
+func TestCanonicalHost(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"A.Test", "a.test"}, {"a.test.", "a.test"}, {"WWW.A.TEST.", "www.a.test"},
+		{"localhost", "localhost"}, {"0:0::1", "::1"}, {"127.0.0.1", "127.0.0.1"},
+		{"", ""},
+	} {
+		if got := CanonicalHost(tt.in); got != tt.want {
+			t.Errorf("CanonicalHost(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

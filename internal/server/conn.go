@@ -54,6 +54,13 @@ type conn struct {
 	st       *Settings       // the settings current when it was accepted
 	accepted time.Time
 
+	// host is the virtual host that answers: the listener's (nil when the
+	// settings lack it), then, over TLS, the one the server name chose.
+	host *Host
+	// unknownSNI is the server name of a handshake refused because no
+	// host has it.
+	unknownSNI string
+
 	// Set by the transport stage.
 	remote    netip.AddrPort // the client's address; zero when unknown
 	ip        string         // its normalised form, the per-address cap's key
@@ -170,6 +177,10 @@ func (c *conn) transport() bool {
 		return false
 	}
 	c.prefix, c.hasPrefix = gopher.ClientPrefix(c.remote.Addr())
+	if c.host == nil {
+		c.unknownHost()
+		return false
+	}
 	if !c.srv.establish(c) {
 		_ = c.rwc.Close()
 		return false
@@ -180,10 +191,24 @@ func (c *conn) transport() bool {
 	return c.open()
 }
 
+// unknownHost closes a connection whose listener is bound to a host the
+// settings lack (a reload that dropped it, which the daemon refuses):
+// answering it from any other host would serve one host's files under
+// another's name.
+func (c *conn) unknownHost() {
+	c.srv.logger.Error("connection closed: the listener's virtual host is not configured",
+		zap.String("vhost", gopher.Quote(c.opts.Vhost, maxLogSelector)))
+	_ = c.rwc.Close()
+}
+
 // rejectBusy tells the client the server is busy, briefly and within a
 // short deadline, then closes. A client that opens a TLS handshake gets
 // the answer over TLS (see openBusy).
 func (c *conn) rejectBusy() {
+	if c.host == nil {
+		c.unknownHost()
+		return
+	}
 	c.srv.logBusy(c)
 	defer func() { _ = c.rwc.Close() }()
 	deadline := time.Now().Add(busyTimeout)
@@ -192,7 +217,7 @@ func (c *conn) rejectBusy() {
 	if !ok {
 		return
 	}
-	if _, err := w.Write(gopher.ErrorResponse(gopher.Busy, "", c.st.Hostname, c.st.Port)); err == nil {
+	if _, err := w.Write(gopher.ErrorResponse(gopher.Busy, "", c.host.Hostname, c.host.Port)); err == nil {
 		c.drain()
 	}
 }
@@ -246,7 +271,7 @@ func (c *conn) fill(req *gopher.Request) {
 		cs := c.tc.ConnectionState()
 		req.TLS = &cs
 	}
-	req.Host, req.Port = c.st.Hostname, c.st.Port
+	req.Host, req.Port = c.host.Hostname, c.host.Port
 }
 
 // answer writes the response: the handler's, or one of the server's own.
@@ -258,9 +283,9 @@ func (c *conn) answer(ctx context.Context, w *response, in incoming) {
 		limit := max(httpHeaderFactor*c.st.Limits.RequestBytes, minHTTPHeaderBytes)
 		discardHTTPHeader(in.rec.buf, c.r, limit)
 		w.Served(servedHTTP)
-		_, _ = w.Write(httpPage(in.httpMethod, c.st.Hostname, c.st.Port))
+		_, _ = w.Write(httpPage(in.httpMethod, c.host.Hostname, c.host.Port))
 	case in.kind != 0:
-		_, _ = w.Write(gopher.ErrorResponse(in.kind, "", c.st.Hostname, c.st.Port))
+		_, _ = w.Write(gopher.ErrorResponse(in.kind, "", c.host.Hostname, c.host.Port))
 		w.Served(in.kind.String())
 	case c.opts.TLS == TLSOnly && c.tc == nil:
 		c.tlsRequired(w)
@@ -315,12 +340,12 @@ func (c *conn) handle(ctx context.Context, w *response, req *gopher.Request) {
 		// Part of a response went out: see reset.
 		w.setCut(cutPanic)
 	}()
-	if c.st.Handler == nil {
-		c.srv.logger.Error("no handler configured")
+	if c.host.Handler == nil {
+		c.srv.logger.Error("no handler configured", zap.String("vhost", c.host.Hostname))
 		_ = gopher.WriteError(w, req, gopher.Internal)
 		return
 	}
-	c.st.Handler.ServeGopher(ctx, w, req)
+	c.host.Handler.ServeGopher(ctx, w, req)
 }
 
 // reset ends a connection whose response was cut. Gopher has no length to
@@ -346,6 +371,9 @@ func (c *conn) logAccess(sel string, w *response, cut string, d time.Duration) {
 		zap.String("served", served),
 		zap.Int64("bytes", w.n),
 		zap.Duration("duration", d),
+	}
+	if len(c.st.Vhosts) > 0 {
+		fields = append(fields, zap.String("vhost", c.host.Hostname))
 	}
 	if c.tc != nil {
 		fields = append(fields, zap.Bool("tls", true))
@@ -498,7 +526,7 @@ func (c *conn) budget(in *incoming) {
 // as after any answer. Nothing sleeps and no goroutine waits.
 func (c *conn) slowDown(w *response, wait time.Duration) {
 	w.Served(servedRateLimited)
-	item := gopher.Item{Type: gopher.TypeError, Selector: gopher.ErrorSelector, Host: c.st.Hostname, Port: c.st.Port,
+	item := gopher.Item{Type: gopher.TypeError, Selector: gopher.ErrorSelector, Host: c.host.Hostname, Port: c.host.Port,
 		Display: fmt.Sprintf("Slow down: too many requests; try again in %d s.", int64(wait/time.Second))}
 	_, _ = w.Write(gopher.Menu{item}.Bytes())
 }

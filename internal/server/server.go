@@ -2,9 +2,10 @@
 // lifecycle of every connection (deadlines, size and connection limits,
 // graceful close, panic recovery, the access log with IP redaction) and hands
 // each parsed request to a gopher.Handler. It also tells Gopher over TLS from
-// plain Gopher on the same port by the first byte, and answers web browsers
-// with an HTML page instead of Gopher bytes. It knows nothing about files,
-// gophermaps or where certificates come from.
+// plain Gopher on the same port by the first byte, chooses each connection's
+// virtual host (by TLS server name, else by listener; see Host), and answers
+// web browsers with an HTML page instead of Gopher bytes. It knows nothing
+// about files, gophermaps or where certificates come from.
 package server
 
 import (
@@ -15,6 +16,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -107,20 +109,33 @@ func (l Limits) withDefaults() Limits {
 // change. A connection uses the Settings current when it was accepted until
 // it ends.
 type Settings struct {
-	// Handler answers requests. A nil Handler answers every request with an
-	// internal-error item.
+	// Handler answers the default host's requests: those of every
+	// connection that chooses no virtual host (see Host). A nil Handler
+	// answers every request with an internal-error item.
 	Handler gopher.Handler
-	// Hostname and Port are written into the error items the server itself
-	// generates (too large, timeout, busy, bad request).
+	// Hostname and Port are the default host's: written into the error
+	// items the server itself generates (too large, timeout, busy, bad
+	// request) and given to the handler in the Request.
 	Hostname string
 	Port     int
+	// Vhosts are the virtual hosts besides the default one. A reload
+	// swaps them with the rest of the Settings.
+	Vhosts []Host
+	// RejectUnknownSNI fails the TLS handshake, with the unrecognized_name
+	// alert, of a client whose server name (SNI) is no host's. Off, such
+	// a client is served as if it had sent no name.
+	RejectUnknownSNI bool
 	// Limits bound each connection and the number of connections.
 	Limits Limits
 	// HideIPs keeps client addresses out of every log line.
 	HideIPs bool
 	// TLS, when set, serves the clients that open with a TLS handshake on
-	// listeners whose mode is not TLSOff. Swap certificates through its
-	// GetCertificate; the Config itself must not change once in use.
+	// listeners whose mode is not TLSOff. Its GetCertificate (or else its
+	// first Certificates entry) gives the default host's certificate, and
+	// that of every vhost without one of its own: swap certificates
+	// through it. The server hands handshakes a clone that chooses the
+	// host (see Host), so its own GetConfigForClient is not used. The
+	// Config itself must not change once in use.
 	TLS *tls.Config
 	// HTTPPage answers a request line that is an HTTP request ("GET /
 	// HTTP/1.1") with an HTTP/1.0 response carrying a short HTML page that
@@ -133,6 +148,11 @@ type Settings struct {
 	Rate *rate.Limiter
 	// Events, when set, is told about connections and requests (metrics).
 	Events Events
+
+	// Filled in by Update.
+	defaultHost *Host            // the default host, from Handler, Hostname and Port
+	hosts       map[string]*Host // every host by each of its names (see hostIndex)
+	serveTLS    *tls.Config      // TLS as handshakes use it (see Server.serveTLS)
 }
 
 // Server serves Gopher connections from any number of listeners. Create it
@@ -174,6 +194,12 @@ type Server struct {
 	// tcpInfo says whether the kernel reports what clients acknowledged
 	// (tcpInfoUnknown until the first response asks: see canWatch).
 	tcpInfo atomic.Int32
+
+	// tlsMu guards the TLS config derived for handshakes from the last
+	// Settings.TLS seen (see serveTLS).
+	tlsMu    sync.Mutex
+	tlsBase  *tls.Config
+	tlsServe *tls.Config
 }
 
 // New returns a Server that logs to logger (nil discards the log) and serves
@@ -205,16 +231,27 @@ func (s *Server) Update(st Settings) {
 	if st.Events == nil {
 		st.Events = nopEvents{}
 	}
+	st.Vhosts = slices.Clone(st.Vhosts)
+	st.defaultHost = &Host{Hostname: st.Hostname, Port: st.Port, Handler: st.Handler}
+	st.hosts = hostIndex(st.defaultHost, st.Vhosts)
+	st.serveTLS = s.serveTLS(st.TLS)
 	s.settings.Store(&st)
 }
 
 // ListenerOptions describe what a listener does beyond accepting: how it
-// treats TLS and the PROXY protocol (a virtual-host binding plugs in here
-// too). The zero value is a listener in TLSAuto mode without the PROXY
+// treats TLS, which host it serves and the PROXY protocol. The zero value
+// is a listener in TLSAuto mode serving the default host, without the PROXY
 // protocol.
 type ListenerOptions struct {
 	// TLS says how the listener treats TLS when Settings.TLS is set.
 	TLS TLSMode
+	// Vhost names the host (a Hostname or an alias of one of
+	// Settings.Vhosts, or the default Hostname) that the listener's
+	// clients get unless their TLS server name chooses another; "" is the
+	// default host. A connection on a listener that names a host the
+	// current Settings lack is closed at once, with an error in the log:
+	// it never falls back to another host.
+	Vhost string
 	// Proxy, when set, makes the listener require a PROXY protocol header
 	// from trusted peers and refuse every other peer (see ProxyProtocol).
 	// The header is read in the connection's goroutine, before the TLS
@@ -390,7 +427,7 @@ const pendingFactor = 4
 // not sent its request: establish may evict it.
 func (s *Server) admit(rwc net.Conn, o ListenerOptions) *conn {
 	st := s.settings.Load()
-	c := &conn{srv: s, rwc: rwc, in: rwc, opts: o, st: st, accepted: time.Now()}
+	c := &conn{srv: s, rwc: rwc, in: rwc, opts: o, st: st, host: st.listenerHost(o), accepted: time.Now()}
 
 	s.mu.Lock()
 	if s.closed {

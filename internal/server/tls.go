@@ -78,10 +78,14 @@ func (c *conn) open() bool {
 		_ = c.rwc.Close()
 		return false
 	}
-	tc := tls.Server(&peekedConn{Conn: c.in, first: first[0]}, c.st.TLS)
+	tc := c.tlsServer(first[0])
 	err = tc.Handshake()
 	c.st.Events.TLSHandshake(err == nil)
 	if err != nil {
+		if c.unknownSNI != "" {
+			c.refuseSNI()
+			return false
+		}
 		fields := []zap.Field{zap.String("client", c.logIP()), zap.String("error", c.scrub(handshakeReason(err)))}
 		if !c.st.HideIPs {
 			fields = append(fields, zap.String("detail", err.Error()))
@@ -94,9 +98,34 @@ func (c *conn) open() bool {
 		_ = c.rwc.Close()
 		return false
 	}
+	// A resumed session chose no certificate, so the host is chosen again
+	// here, from the server name of this handshake.
+	h := c.sniHost(tc.ConnectionState().ServerName)
+	if h == nil {
+		c.unknownSNI = tc.ConnectionState().ServerName
+		c.refuseSNI()
+		return false
+	}
+	c.host = h
 	c.tc = tc
 	c.r, c.w = tc, tc
 	return true
+}
+
+// tlsServer starts the server side of TLS on the connection, whose first
+// byte, already read, is first. The handshake chooses the host (see
+// hostCertificate).
+func (c *conn) tlsServer(first byte) *tls.Conn {
+	return tls.Server(&peekedConn{Conn: c.in, first: first, c: c}, c.st.serveTLS)
+}
+
+// refuseSNI logs and closes a connection whose TLS server name is no
+// host's, with unknown names refused. The name is the client's own words:
+// quoted, and never an address (SNI carries DNS names only).
+func (c *conn) refuseSNI() {
+	c.srv.logger.Info("TLS handshake refused: unknown server name", zap.String("client", c.logIP()),
+		zap.String("sni", gopher.Quote(c.unknownSNI, maxLogSelector)))
+	_ = c.rwc.Close()
 }
 
 // openBusy returns where the busy answer goes. On a listener that may
@@ -122,14 +151,30 @@ func (c *conn) openBusy(deadline time.Time) (io.Writer, bool) {
 	case first[0] != recordTypeHandshake:
 		return c.rwc, true
 	}
-	tc := tls.Server(&peekedConn{Conn: c.in, first: first[0]}, c.st.TLS)
+	// The answer names the host the client chose, as any other would. A
+	// name refused is only a debug line here, as every failure of a busy
+	// answer is, so that a flood does not flood the log.
+	tc := c.tlsServer(first[0])
+	var h *Host
+	reason := ""
 	err = tc.Handshake()
 	c.st.Events.TLSHandshake(err == nil)
-	if err != nil {
+	switch {
+	case err != nil && c.unknownSNI == "":
+		reason = c.scrub(handshakeReason(err))
+	case err != nil:
+		reason = "unknown server name"
+	default:
+		if h = c.sniHost(tc.ConnectionState().ServerName); h == nil {
+			reason = "unknown server name" // a resumed session
+		}
+	}
+	if reason != "" {
 		c.srv.logger.Debug("TLS handshake for a busy answer failed", zap.String("client", c.logIP()),
-			zap.String("error", c.scrub(handshakeReason(err))))
+			zap.String("error", reason))
 		return nil, false
 	}
+	c.host = h
 	c.tc = tc
 	return tc, true
 }
@@ -152,16 +197,18 @@ func handshakeReason(err error) string {
 func (c *conn) tlsRequired(w *response) {
 	w.Served(servedTLSRequired)
 	item := gopher.Item{Type: gopher.TypeError, Display: tlsRequiredMsg, Selector: gopher.ErrorSelector,
-		Host: c.st.Hostname, Port: c.st.Port}
+		Host: c.host.Hostname, Port: c.host.Port}
 	_, _ = w.Write(gopher.Menu{item}.Bytes())
 }
 
 // peekedConn gives the TLS stack the connection with the byte read to
-// recognise the handshake put back in front.
+// recognise the handshake put back in front, and the GetCertificate of the
+// handshake the connection it chooses a host for.
 type peekedConn struct {
 	net.Conn
 	first byte
 	taken bool
+	c     *conn // whose host the handshake chooses
 }
 
 func (p *peekedConn) Read(b []byte) (int, error) {
