@@ -200,6 +200,7 @@ func twoInstances(t *testing.T, hideIPs bool, tlsOn bool) (*haproxy, [2]*daemon,
 }
 
 func TestHAProxyScaleOut(t *testing.T) {
+	slow(t)
 	for _, tt := range []struct {
 		name    string
 		hideIPs bool
@@ -265,6 +266,7 @@ func TestHAProxyScaleOut(t *testing.T) {
 // TestHAProxyDrain stops one instance with SIGTERM while requests flow:
 // none is lost once HAProxy has marked it down, and the other serves on.
 func TestHAProxyDrain(t *testing.T) {
+	slow(t)
 	h, ds, _ := twoInstances(t, false, false)
 	var (
 		mu             sync.Mutex
