@@ -381,10 +381,10 @@ type Config struct {
 	CGI        *CGI // nil = no cgi section: nothing is ever executed
 	// Vhosts are the hosts served besides the default one (the top-level
 	// hostname and root); see Hosts.
-	Vhosts []Vhost
-	Robots     RobotsTxt
-	Caps       Caps
-	Metrics    *Metrics // nil = no metrics listener
+	Vhosts  []Vhost
+	Robots  RobotsTxt
+	Caps    Caps
+	Metrics *Metrics // nil = no metrics listener
 
 	// Warnings are problems that did not stop the file from loading, such
 	// as the deprecated top-level port; the caller should log them.
