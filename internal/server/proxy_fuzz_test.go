@@ -56,3 +56,21 @@ func (c *chunked) Read(p []byte) (int, error) {
 	c.read += k
 	return k, nil
 }
+
+// BenchmarkProxyHeader is what a PROXY listener adds to a connection
+// before its request: framing and parsing the header.
+func BenchmarkProxyHeader(b *testing.B) {
+	for name, in := range map[string][]byte{
+		"v1": []byte("PROXY TCP4 192.0.2.1 127.0.0.1 4711 70\r\n/x\r\n"),
+		"v2": append(v2Raw(0x21, 0x11, []byte{192, 0, 2, 1, 127, 0, 0, 1, 0x12, 0x67, 0, 70}), "/x\r\n"...),
+	} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := readProxyHeader(bytes.NewReader(in)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
