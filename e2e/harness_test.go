@@ -43,6 +43,12 @@ func runMain(m *testing.M) int {
 			return 1
 		}
 	}
+	// GOPHERD_E2E_BIN runs the suite against a binary built elsewhere,
+	// such as the last release, for before-and-after figures.
+	if bin := os.Getenv("GOPHERD_E2E_BIN"); bin != "" {
+		gopherdBin = bin
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "gopherd-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

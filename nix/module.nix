@@ -205,6 +205,8 @@ in
         # Exit status 2 is a configuration error: restarting cannot help.
         RestartPreventExitStatus = 2;
         RestartSec = "2s";
+        # A bug that makes gopherd grow ends in a restart, not in a swapping host.
+        MemoryMax = "512M";
 
         DynamicUser = true;
         CapabilityBoundingSet = "";

@@ -35,7 +35,7 @@ type daemon struct {
 	activated bool                     // listeners came from systemd socket activation
 	srv       *server.Server
 	notify    notifier
-	stopWD    context.CancelFunc // ends the watchdog pings
+	stopWD    context.CancelFunc // ends the watchdog pings and the memory returner
 
 	// certs holds the TLS certificate, swapped on reload; tlsConf serves
 	// from it and is the same for the whole life of the process.
@@ -119,6 +119,7 @@ func (d *daemon) start(certs certificates, failed chan<- error) error {
 	wdCtx, stopWatchdog := context.WithCancel(context.Background())
 	d.stopWD = stopWatchdog
 	go d.notify.watchdog(wdCtx)
+	go newMemoryReturner().run(wdCtx)
 	return nil
 }
 
@@ -141,7 +142,7 @@ func (d *daemon) settings(c *config.Config, certs certificates) (server.Settings
 		if slots[key] = d.cgiSlots[key]; slots[key] == nil {
 			slots[key] = cgi.NewSlots()
 		}
-		handler, err := d.site(c, h, d.tlsPort(c, ln, port), slots[key])
+		handler, err := d.site(c, h, d.tlsPort(c, ln, port), slots[key], menuTimeout(c))
 		if err != nil {
 			if i > 0 {
 				err = fmt.Errorf("vhost %s: %w", h.Hostname, err)

@@ -69,7 +69,10 @@ func buildLogger(c config.Log, w io.Writer, sink journalSink) (*zap.Logger, zap.
 	}
 	// Asynchronous and bounded: a stalled reader of w (or journald) costs
 	// log lines (counted, and reported later), never a served request.
-	return zap.New(logcore.NewAsync(encoder, out, level, logcore.Options{})), level, nil
+	core := logcore.NewAsync(encoder, out, level, logcore.Options{})
+	// Warnings and errors are rate-limited, so that no flood can fill a
+	// disk; the access log (info) is not.
+	return zap.New(logcore.RateLimit(core, logcore.DefaultBurst, logcore.DefaultEvery)), level, nil
 }
 
 // The journal is written through an encoder and a writer, like any other

@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"gopherd/internal/cgi"
 	"gopherd/internal/config"
 	"gopherd/internal/fs"
 	"gopherd/internal/gopher"
 	"gopherd/internal/pages"
+	"gopherd/internal/server"
 )
 
 // site composes the handler chain of one host, h, whose caps.txt
@@ -20,7 +22,7 @@ import (
 // writes them down. A new kind of content (search, robots.txt) is one more
 // registration here, made from h, so that it is per host too. The
 // server-wide keys of c (robots-txt, caps) apply to every host.
-func (d *daemon) site(c *config.Config, h config.Vhost, tlsPort int, slots *cgi.Slots) (gopher.Handler, error) {
+func (d *daemon) site(c *config.Config, h config.Vhost, tlsPort int, slots *cgi.Slots, renderTimeout time.Duration) (gopher.Handler, error) {
 	// Without a cgi section nothing runs: a gophermap that is a program
 	// is refused (never shown as its source), and no directory runs
 	// programs.
@@ -33,7 +35,7 @@ func (d *daemon) site(c *config.Config, h config.Vhost, tlsPort int, slots *cgi.
 		}
 		maps, gateway = gw, gw.Routes()
 	}
-	tree, err := fs.New(fs.Options{Root: h.Root, Logger: d.logger, Maps: maps})
+	tree, err := fs.New(fs.Options{Root: h.Root, Logger: d.logger, Maps: maps, RenderTimeout: renderTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("root %s: %w", h.Root, err)
 	}
@@ -113,4 +115,14 @@ func (d *daemon) cgiOptions(root string, c *config.CGI, slots *cgi.Slots) cgi.Op
 		o.Dirs = append(o.Dirs, cgi.Dir{Selector: dir.Selector, Output: out})
 	}
 	return o
+}
+
+// menuTimeout bounds the making of a menu (a gophermap rendered, a directory
+// listed) by the time a client has to send its request: past it the client
+// gets a timeout error item.
+func menuTimeout(c *config.Config) time.Duration {
+	if c.Limits.RequestTimeout > 0 {
+		return c.Limits.RequestTimeout
+	}
+	return server.DefaultLimits().RequestTimeout
 }

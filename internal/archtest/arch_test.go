@@ -23,6 +23,7 @@ var layer = map[string][]string{
 	"internal/pages":     {"internal/gopher"},
 	"internal/fs":        {"internal/gopher", "internal/gophermap"},
 	"internal/server":    {"internal/gopher", "internal/rate"},
+	"internal/hupguard":  {},
 	// The gateway finds programs by the tree's rules and renders menu
 	// output as gophermap lines.
 	"internal/cgi":     {"internal/gopher", "internal/gophermap", "internal/fs"},
