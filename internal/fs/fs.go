@@ -28,6 +28,7 @@ import (
 	"io"
 	iofs "io/fs"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -57,6 +58,11 @@ type Options struct {
 	// Maps answers for directories whose gophermap is a program. nil
 	// refuses them with a "not allowed" error item and a warning.
 	Maps MapRunner
+	// RootItems are appended to the automatic listing of the root (not to
+	// a gophermap, whose author decides what it shows): the items other
+	// handlers offer, such as the search. An item with an empty Host
+	// names the request's host and port, as the listing's own items do.
+	RootItems []gopher.Item
 }
 
 // Handler serves the files under one root directory. It implements
@@ -67,7 +73,10 @@ type Handler struct {
 	log   *zap.Logger
 	cache *listingCache
 	maps  MapRunner
-	now   func() time.Time
+	// rootItems are fixed for the Handler's life, so a cached root
+	// listing that holds them stays right.
+	rootItems []gopher.Item
+	now       func() time.Time
 	// errEscape is the error os.Root wraps when a path would leave the
 	// root. The os package does not export it, so New provokes it once and
 	// keeps it for errors.Is instead of matching its text.
@@ -100,11 +109,12 @@ func New(o Options) (*Handler, error) {
 		log = zap.NewNop()
 	}
 	h := &Handler{
-		root:  root,
-		log:   log,
-		cache: newListingCache(cacheMaxEntries, cacheMaxBytes),
-		maps:  o.Maps,
-		now:   time.Now,
+		root:      root,
+		log:       log,
+		cache:     newListingCache(cacheMaxEntries, cacheMaxBytes),
+		maps:      o.Maps,
+		rootItems: slices.Clone(o.RootItems),
+		now:       time.Now,
 	}
 	if _, err := root.Lstat(".."); err != nil {
 		var pe *iofs.PathError

@@ -56,6 +56,9 @@ func (h *Handler) cachedListing(ctx context.Context, r *gopher.Request, dir stri
 	if err != nil {
 		return nil, err
 	}
+	if dir == "." {
+		menu = h.appendRootItems(menu, r)
+	}
 	body := menu.Bytes()
 	// id was taken before reading the directory, so a change made while it
 	// was read makes the next request miss instead of serving a mix.
@@ -63,6 +66,18 @@ func (h *Handler) cachedListing(ctx context.Context, r *gopher.Request, dir stri
 		h.cache.put(key, id, now, body)
 	}
 	return body, nil
+}
+
+// appendRootItems appends Options.RootItems to the root's listing m, for
+// the host and port of r where an item names none.
+func (h *Handler) appendRootItems(m gopher.Menu, r *gopher.Request) gopher.Menu {
+	for _, it := range h.rootItems {
+		if it.Host == "" {
+			it.Host, it.Port = r.Host, r.Port
+		}
+		m = append(m, it)
+	}
+	return m
 }
 
 // listEntry is what a listing sorts: small, so that sorting moves little.
