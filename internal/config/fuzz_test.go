@@ -21,6 +21,8 @@ func FuzzParse(f *testing.F) {
 		`{"root": "r", "port": 0, "listen": {"tls": "only"}, "tls": {"certificate": "", "key": null}}`,
 		`{"root": "r", "cgi": {"dirs": [{"selector": "/cgi-bin/", "output": "raw"}, {"selector": "/apps/", "output": "menu"}], "executable-gophermaps": false, "timeout": "10s", "kill-grace": "2s", "max-output-bytes": 8388608, "max-concurrent": 8, "max-concurrent-per-ip": 2, "remote-addr": "full", "env": {"LANG": "C.UTF-8"}}}`,
 		`{"root": "r", "cgi": {"dirs": [{"selector": "/a/"}, {"selector": "/a/"}, {}], "max-output-bytes": "1 MiB", "env": {"": "", "PATH": null}}}`,
+		`{"root": "r", "search": {"selector": "/search", "include": ["*.txt", "*.md", "gophermap", ".gophermap"], "exclude": ["/cgi-bin/"], "reindex": "10m", "max-file-bytes": 1048576, "max-index-bytes": "64MiB", "max-query-bytes": 256, "max-terms": 8, "max-results": 50, "query-timeout": "200ms"}}`,
+		`{"root": "r", "cgi": {"dirs": [{"selector": "/s/"}]}, "search": {"selector": "/s", "include": [], "exclude": ["[", "/"], "reindex": "0s"}}`,
 		"\xEF\xBB\xBF{\"root\": \"\\u0000\"}",
 		`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`,
 		`{"a":`,

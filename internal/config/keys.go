@@ -78,6 +78,7 @@ func (c *Config) keys(s *section) {
 	s.Bool("http-page", &c.HTTPPage)
 
 	c.cgiKeys(s)
+	searchKeys(s, &c.Search, &c.CGI)
 }
 
 // listenKeys declares listen: an object or a list of them.
