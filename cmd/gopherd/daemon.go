@@ -40,6 +40,9 @@ type daemon struct {
 
 	// cgiSlots counts the gateway's running programs across reloads.
 	cgiSlots *cgi.Slots
+	// searches are the search indexes the running configuration mounts,
+	// kept across reloads that leave their configuration alone.
+	searches searches
 }
 
 // start inherits or binds the listeners, opens the root, drops privileges
@@ -61,17 +64,21 @@ func (d *daemon) start(failed chan<- error) error {
 	d.listeners = lns
 	d.lopts = listenerOptions(d.cfg.Listen, lns, d.activated)
 
-	settings, err := d.settings(d.cfg)
+	settings, plan, err := d.settings(d.cfg)
 	if err != nil {
 		closeAll(lns)
 		return fmt.Errorf("cannot serve root: %w", err)
 	}
 	// The root is open and the sockets are bound: nothing needs root any more.
 	if err := dropPrivileges(d.cfg.User, d.logger); err != nil {
+		plan.abort()
 		closeAll(lns)
 		return fmt.Errorf("cannot drop privileges: %w", err)
 	}
 	d.srv = server.New(d.logger, settings)
+	// Indexing starts only now, as the user that serves: the index never
+	// holds text the server could not read.
+	d.searches.commit(plan)
 	for i, ln := range lns {
 		go func() {
 			if err := d.srv.Serve(ln, d.lopts[i]); err != nil && !errors.Is(err, server.ErrServerClosed) {
@@ -104,12 +111,16 @@ func (d *daemon) status() string {
 }
 
 // settings builds the server settings, including a fresh content handler,
-// for configuration c.
-func (d *daemon) settings(c *config.Config) (server.Settings, error) {
+// for configuration c, and the plan of the search indexes it mounts, to be
+// committed once the server uses the settings (searches.commit) or else
+// aborted. On error the plan is aborted already.
+func (d *daemon) settings(c *config.Config) (server.Settings, *searchPlan, error) {
 	port := menuPort(c, d.listeners)
-	h, err := d.site(c, port)
+	plan := d.searches.plan(d.logger)
+	h, err := d.site(c, port, plan)
 	if err != nil {
-		return server.Settings{}, err
+		plan.abort()
+		return server.Settings{}, nil, err
 	}
 	var tlsConf *tls.Config
 	if c.TLS.Enabled() {
@@ -132,7 +143,7 @@ func (d *daemon) settings(c *config.Config) (server.Settings, error) {
 			MaxConnections:      c.Limits.MaxConnections,
 			MaxConnectionsPerIP: c.Limits.MaxConnectionsPerIP,
 		},
-	}, nil
+	}, plan, nil
 }
 
 // tlsPort is the port announced for Gopher over TLS in caps.txt: the menu
@@ -176,7 +187,9 @@ func menuPort(c *config.Config, lns []net.Listener) int {
 // Connections in flight, TLS ones included, finish with what they started
 // with. The old handler is not closed: connections in flight still use it,
 // and its root directory descriptor is released by the garbage collector
-// once they are done.
+// once they are done. Search indexes are the exception: each has a
+// goroutine, so the ones the new configuration no longer mounts are closed
+// (see searches).
 func (d *daemon) reload() {
 	d.notify.reloading()
 	defer func() { d.notify.ready(d.status()) }()
@@ -206,7 +219,7 @@ func (d *daemon) reload() {
 		d.logger.Error("reload failed, keeping the running configuration and certificate", zap.Error(err))
 		return
 	}
-	settings, err := d.settings(cfg)
+	settings, plan, err := d.settings(cfg)
 	if err != nil {
 		d.logger.Error("reload failed, keeping the running configuration", zap.Error(err))
 		return
@@ -233,6 +246,9 @@ func (d *daemon) reload() {
 		d.certs.Store(cert)
 	}
 	d.srv.Update(settings)
+	// An unchanged search keeps its index and rescans (SIGHUP reindexes);
+	// a changed one is built anew, and the old one closed.
+	d.searches.commit(plan)
 	d.cfg = cfg
 	d.logger.Info("configuration reloaded",
 		zap.String("root", cfg.Root),
@@ -317,6 +333,7 @@ func (d *daemon) shutdown(ctx context.Context) error {
 	if err != nil {
 		d.logger.Warn("shutdown cut transfers short", zap.Error(err))
 	}
+	d.searches.close(d.logger)
 	d.logger.Info("stopped")
 	_ = d.logger.Sync()
 	return err

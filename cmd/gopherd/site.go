@@ -8,13 +8,16 @@ import (
 	"gopherd/internal/fs"
 	"gopherd/internal/gopher"
 	"gopherd/internal/pages"
+	"gopherd/internal/search"
 )
 
 // site composes the handler chain for configuration c, whose menus name
 // port: every handler is registered on one router, in this one place, with
 // the file tree as the fallback. A new kind of content (the gateway,
-// search, robots.txt) is one more registration here.
-func (d *daemon) site(c *config.Config, port int) (gopher.Handler, error) {
+// search, robots.txt) is one more registration here. The search handler
+// comes from plan, which keeps a running index whose configuration is
+// unchanged.
+func (d *daemon) site(c *config.Config, port int, plan *searchPlan) (gopher.Handler, error) {
 	// Without a cgi section nothing runs: a gophermap that is a program
 	// is refused (never shown as its source), and no directory runs
 	// programs.
@@ -27,7 +30,18 @@ func (d *daemon) site(c *config.Config, port int) (gopher.Handler, error) {
 		}
 		maps, gateway = gw, gw.Routes()
 	}
-	tree, err := fs.New(fs.Options{Root: c.Root, Logger: d.logger, Maps: maps})
+	var finder gopher.Handler
+	var rootItems []gopher.Item
+	if c.Search != nil {
+		sh, err := plan.handler(searchOptions(c.Root, c.Search, c.CGI))
+		if err != nil {
+			return nil, err
+		}
+		// The root's automatic listing offers the search; a gophermap
+		// offers it when its author writes the line.
+		finder, rootItems = sh, []gopher.Item{search.Item(c.Search.Selector, "", 0)}
+	}
+	tree, err := fs.New(fs.Options{Root: c.Root, Logger: d.logger, Maps: maps, RootItems: rootItems})
 	if err != nil {
 		return nil, fmt.Errorf("root %s: %w", c.Root, err)
 	}
@@ -48,6 +62,10 @@ func (d *daemon) site(c *config.Config, port int) (gopher.Handler, error) {
 	// a program is run or refused, never served as its source.
 	for _, r := range gateway {
 		regs = append(regs, registration{r.Prefix, r.Pattern, r.Handler})
+	}
+	// The search's selector is in no gateway directory (config says so).
+	if finder != nil {
+		regs = append(regs, registration{false, c.Search.Selector, finder})
 	}
 	for _, reg := range regs {
 		if reg.prefix {
