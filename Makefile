@@ -1,6 +1,6 @@
 # gopherd — build, run, test, install.
 #
-# Quick start:  make run   (serves demo/ on 127.0.0.1:7070)
+# Quick start:  make run   (serves demo/ on 127.0.0.1:7070, with search)
 #               make test  (every test; what CI runs)
 #
 # Install:      make && sudo make install   (PREFIX=/usr/local by default)
@@ -81,8 +81,10 @@ build:
 $(BIN): $(GO_SOURCES)
 	$(GOBUILD) -o $(BIN) ./cmd/gopherd
 
+# run: serve demo/ with etc/demo.json, which turns the search on (the
+# demo's gophermap offers it); edits to demo/ are found within 10 s.
 run: build
-	./$(BIN) --root demo --listen $(RUN_ADDR) --hostname localhost
+	./$(BIN) --listen $(RUN_ADDR) etc/demo.json
 
 # test: formatting, vet and staticcheck, the unit, man page and Nix checks,
 # then every test. End-to-end tests run under the race detector. nfpm is

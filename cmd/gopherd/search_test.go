@@ -237,3 +237,16 @@ func TestSearchOptions(t *testing.T) {
 		t.Error("a quoted * still matches anything")
 	}
 }
+
+// TestDemo serves demo/ as make run does, with etc/demo.json: its map
+// offers the search, which finds the demo's text.
+func TestDemo(t *testing.T) {
+	r := MustRunMain(t, "--root", filepath.Join("..", "..", "demo"), filepath.Join("..", "..", "etc", "demo.json"))
+	_, port, _ := net.SplitHostPort(r.addr)
+	if menu := r.get("/"); !strings.Contains(menu, "7Search this gopherhole\t/search\tlocalhost\t"+port+"\r\n") {
+		t.Errorf("the demo's map does not offer the search:\n%s", menu)
+	}
+	if got := r.query("gopher"); !strings.Contains(got, "0gopherd\t/about.txt\tlocalhost\t"+port+"\r\n") {
+		t.Errorf("search in the demo:\n%s", got)
+	}
+}
