@@ -176,7 +176,7 @@ func TestSearchThroughBinary(t *testing.T) {
 			t.Errorf("%s found by prefix:\n%s", w, got)
 		}
 	}
-	for i := 0; i < len(never); i += 4 { // 4 words and 3 operators: within max-terms
+	for i := 0; i < len(never); i += 4 { // 4 words: within max-terms (8)
 		q := strings.Join(never[i:min(i+4, len(never))], " or ")
 		if got := d.search(q); !strings.HasPrefix(got, "i0 results for") {
 			t.Errorf("%q found:\n%s", q, got)
