@@ -298,36 +298,78 @@ func BenchmarkQuery(b *testing.B) {
 
 // BenchmarkServe compares search requests with a static menu (the cached
 // root listing) through a real server on a loopback port, alternating
-// static, search, static, search, and reports the better rate of each and
-// their ratio, for both query mixes (one-, two- and five-word queries in
-// equal parts). Each phase is bounded by count and time. A query that
-// times out (the machine is busy) is a valid answer; their share is
-// reported.
+// static, search, search without the cache of answers, static, ..., and
+// reports the better rate of each and their ratios, for three query
+// streams (one-, two- and five-word queries in equal parts): the two mixes,
+// where the 1,500 queries come round in turn (each is asked again only
+// after all the others, so a cache of answers smaller than all of them
+// never helps), and "repeated", the common mix's queries drawn with a Zipf
+// distribution, as popular queries repeat. repeat-share is the share of
+// requests whose query was asked before in the stream. Each phase is
+// bounded by count and time. A query that times out (the machine is busy)
+// is a valid answer; their share is reported.
 func BenchmarkServe(b *testing.B) {
-	for _, mix := range []string{mixTypical, mixCommon} {
+	for _, mix := range []string{mixTypical, mixCommon, mixRepeated} {
 		b.Run(mix, func(b *testing.B) { benchServe(b, mix) })
 	}
 }
 
+// mixRepeated is mixCommon's queries drawn with repetition.
+const mixRepeated = "repeated"
+
 func benchServe(b *testing.B, mix string) {
 	h, root, _ := corpusHandler(b)
+	plain, _ := newHandler(b, root, func(o *Options) { o.Logger = nil; o.Limits.MaxIndexBytes = 1 << 30 })
+	plain.noAnswers = true
+	if err := plain.update(context.Background()); err != nil {
+		b.Fatal(err)
+	}
 	files, err := fs.New(fs.Options{Root: root})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer files.Close()
-	addr := startServer(b, route(h, files), nil)
-	x := h.cur.Load()
-	var qs []string
-	for _, k := range []int{1, 2, 5} {
-		qs = append(qs, sampleQueries(x, 500, k, false, mix)...)
-	}
-	rand.New(rand.NewPCG(1, 2)).Shuffle(len(qs), func(i, j int) { qs[i], qs[j] = qs[j], qs[i] })
 	const (
 		workers  = 8
 		requests = 6000
 		maxPhase = 30 * time.Second
 	)
+	addr := startServer(b, gopher.HandlerFunc(func(ctx context.Context, w gopher.ResponseWriter, r *gopher.Request) {
+		switch r.Selector {
+		case DefaultSelector:
+			h.ServeGopher(ctx, w, r)
+		case "/plain":
+			plain.ServeGopher(ctx, w, r)
+		default:
+			files.ServeGopher(ctx, w, r)
+		}
+	}), nil)
+	x := h.cur.Load()
+	var qs []string
+	queryMix := mix
+	if mix == mixRepeated {
+		queryMix = mixCommon
+	}
+	for _, k := range []int{1, 2, 5} {
+		qs = append(qs, sampleQueries(x, 500, k, false, queryMix)...)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	rng.Shuffle(len(qs), func(i, j int) { qs[i], qs[j] = qs[j], qs[i] })
+	stream := make([]string, requests)
+	zipf := rand.NewZipf(rng, 1.1, 4, uint64(len(qs)-1))
+	seen := make(map[string]bool)
+	repeats := 0
+	for i := range stream {
+		if mix == mixRepeated {
+			stream[i] = qs[zipf.Uint64()]
+		} else {
+			stream[i] = qs[i%len(qs)]
+		}
+		if seen[stream[i]] {
+			repeats++
+		}
+		seen[stream[i]] = true
+	}
 	var timeouts, searches atomic.Int64
 	phase := func(req func(i int) string) float64 {
 		var next atomic.Int64
@@ -367,17 +409,21 @@ func benchServe(b *testing.B, mix string) {
 		return float64(min(int(next.Load()), requests)) / time.Since(start).Seconds()
 	}
 	static := func(int) string { return "/\r\n" }
-	search := func(i int) string { return "/search\t" + qs[i%len(qs)] + "\r\n" }
-	var bestStatic, bestSearch float64
+	search := func(i int) string { return "/search\t" + stream[i] + "\r\n" }
+	uncached := func(i int) string { return "/plain\t" + stream[i] + "\r\n" }
+	var bestStatic, bestSearch, bestPlain float64
 	for b.Loop() {
 		for range 2 {
 			bestStatic = max(bestStatic, phase(static))
 			bestSearch = max(bestSearch, phase(search))
+			bestPlain = max(bestPlain, phase(uncached))
 		}
 	}
 	b.ReportMetric(bestStatic, "static-req/s")
 	b.ReportMetric(bestSearch, "search-req/s")
 	b.ReportMetric(bestSearch/bestStatic, "search/static")
+	b.ReportMetric(bestPlain/bestStatic, "nocache/static")
+	b.ReportMetric(float64(repeats)/float64(len(stream)), "repeat-share")
 	b.ReportMetric(float64(timeouts.Load())/float64(max(searches.Load(), 1)), "timeout-share")
 }
 

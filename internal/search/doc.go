@@ -76,6 +76,12 @@
 // separators, bidirectional controls) replaced before it reaches a menu
 // line, so nothing can add a line or a field.
 //
+// A query asked again of the same index is answered from a cache of
+// answers (see answers): a query is kept once asked twice, least recently
+// used first out, within a sixteenth of max-index-bytes (at most 4 MiB,
+// beside the index). A new index starts with an empty cache, so an answer
+// never outlives the text it was made from.
+//
 // # Wiring
 //
 // cmd/gopherd (site.go and search.go) makes one Handler per configured
