@@ -1037,15 +1037,19 @@ func TestAwkwardNames(t *testing.T) {
 		"inject\r\n0evil\t/etc/passwd\tevil.example\t70.txt",
 		"log\ninjection 2099-01-01T00:00:00.000Z error FORGED.txt",
 		"back\\slash.txt",
+		// Terminal controls would act on the client's screen.
+		"esc-\x1b[31mred.txt",
+		"bell-\x07.txt",
+		"bs-\x08\x08\x08.txt",
+		"del-\x7f.txt",
+		"c1-\u009b31m.txt",
+		"raw-c1-\x9b31m.txt",
 	}
 	listable := []string{
 		"bad\xffutf8.txt",
 		"latin1-\xe9t\xe9.txt",
 		"overlong-\xc0\xae.txt",
-		"surrogate-\xed\xa0\x80.txt",
-		"esc-\x1b[31mred.txt",
-		"bell-\x07.txt",
-		"del-\x7f.txt",
+		"surrogate-\xed\xbf\xbf.txt",
 		"space name.txt",
 		" leading-space.txt",
 		"trailing-space.txt ",
@@ -1073,9 +1077,11 @@ func TestAwkwardNames(t *testing.T) {
 	for _, it := range items {
 		bySel[it.Selector] = it
 	}
+	isControl := func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' || r >= 0x80 && r < 0xa0 }
 	for _, n := range unlistable {
+		prefix := strings.FieldsFunc(strings.ToValidUTF8(n, "\u0080"), isControl)[0]
 		for _, it := range items {
-			if strings.Contains(it.Display, strings.FieldsFunc(n, func(r rune) bool { return r == '\t' || r == '\r' || r == '\n' || r == '\\' })[0]) {
+			if strings.Contains(it.Display, prefix) {
 				t.Errorf("unlistable name %q shows up as %+v", n, it)
 			}
 		}
@@ -1141,4 +1147,42 @@ func TestAwkwardNames(t *testing.T) {
 		}
 	}
 	healthy(t, d, "/about.txt", []byte("about\n"))
+}
+
+// TestInvisibleCharactersEscaped asks for selectors holding format
+// characters (a right-to-left override, a zero-width space, a byte-order
+// mark) and a C1 control: the error item and the access log must carry
+// them escaped, never raw, so that neither a client's screen nor an
+// operator's terminal shows a line that reads differently from what it
+// holds.
+func TestInvisibleCharactersEscaped(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"about.txt": "about\n"})
+	d := startConfig(t, baseConfig(t, root))
+	for sel, want := range map[string]string{
+		"/invoice\u202etxt.exe": `/invoice\xe2\x80\xaetxt.exe`,
+		"/zero\u200bwidth":      `/zero\xe2\x80\x8bwidth`,
+		"/\ufeffbom":            `/\xef\xbb\xbfbom`,
+		"/csi\u009b2J":          `/csi\xc2\x9b2J`,
+	} {
+		got := d.get(sel)
+		if !errorItem(got, msgNotFound) || !bytes.Contains(got, []byte(want)) {
+			t.Errorf("%q: got %q, want the not-found item naming %s", sel, got, want)
+		}
+		raw := strings.TrimPrefix(sel, "/")
+		if bytes.Contains(got, []byte(raw)) {
+			t.Errorf("%q: error item repeats the selector raw: %q", sel, got)
+		}
+	}
+	healthy(t, d, "/about.txt", []byte("about\n"))
+	logs := d.log.String()
+	for _, r := range []string{"\u202e", "\u200b", "\ufeff", "\u009b"} {
+		if strings.Contains(logs, r) {
+			t.Errorf("log holds %U raw:\n%s", []rune(r)[0], logs)
+		}
+	}
+	if !strings.Contains(logs, `invoice\\xe2\\x80\\xaetxt.exe`) {
+		t.Errorf("access log does not name the escaped selector:\n%s", logs)
+	}
 }

@@ -223,6 +223,7 @@ type probe struct {
 	n        int
 	busy     int
 	maxLat   time.Duration
+	lats     latencies // of the answers that were not refusals
 	failures []string
 }
 
@@ -247,6 +248,8 @@ func startProbe(d *daemon, from, sel string, want []byte, allowBusy bool) *probe
 			switch {
 			case allowBusy && (errorItem(got, msgBusy) || len(got) == 0 && (err == nil || isReset(err))):
 				p.busy++
+			case err == nil && bytes.Equal(got, want):
+				p.lats = append(p.lats, lat)
 			case err != nil:
 				p.failures = append(p.failures, fmt.Sprintf("after %v: %v", lat.Round(time.Millisecond), err))
 			case !bytes.Equal(got, want):

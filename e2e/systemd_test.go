@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -257,15 +258,73 @@ func worldReadableTree(t *testing.T) string {
 	return root
 }
 
+// staticBinary builds gopherd as make ships it (CGO_ENABLED=0, no race
+// detector): only such a build can set no_new_privs and empty the
+// capability bounding set on every thread (see cmd/gopherd/nonewprivs_linux.go),
+// and the race detector needs cgo.
+func staticBinary(t *testing.T) string {
+	t.Helper()
+	staticOnce.Do(func() {
+		// Next to gopherdBin, whose directory TestMain removes.
+		staticBin = filepath.Join(filepath.Dir(gopherdBin), "gopherd-static")
+		cmd := exec.Command("go", "build", "-o", staticBin, "../cmd/gopherd")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			staticErr = fmt.Errorf("building gopherd with CGO_ENABLED=0: %v\n%s", err, out)
+		}
+	})
+	if staticErr != nil {
+		t.Fatal(staticErr)
+	}
+	return staticBin
+}
+
+var (
+	staticOnce sync.Once
+	staticBin  string
+	staticErr  error
+)
+
+// TestPrivilegeDrop starts gopherd as root with a user (by name and by
+// number) and without one, and reads every thread's /proc status: the
+// switched ids, no supplementary group of root's, no_new_privs set and an
+// empty capability bounding set, so that nothing the daemon runs can gain
+// privileges through a setuid binary or file capabilities.
 func TestPrivilegeDrop(t *testing.T) {
 	needRoot(t)
-	for _, user := range []string{"nobody", "65534:65534"} {
-		t.Run(user, func(t *testing.T) {
-			cfg := baseConfig(t, worldReadableTree(t))
-			cfg["user"] = user
-			d := startConfig(t, cfg)
+	bin := staticBinary(t)
+	for _, user := range []string{"nobody", "65534:65534", ""} {
+		name := user
+		if name == "" {
+			name = "root-without-user"
+		}
+		t.Run(name, func(t *testing.T) {
+			root := worldReadableTree(t)
+			// A gateway program reports what it inherited.
+			writeTree(t, root, map[string]string{"cgi-bin/status": "#!/bin/sh\ngrep -E '^(Uid|NoNewPrivs|CapBnd):' /proc/self/status\n"})
+			for _, p := range []string{filepath.Join(root, "cgi-bin"), filepath.Join(root, "cgi-bin", "status")} {
+				if err := os.Chmod(p, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg := baseConfig(t, root)
+			cfg["cgi"] = map[string]any{"dirs": []any{map[string]any{"selector": "/cgi-bin/"}}}
+			id := "65534"
+			if user != "" {
+				cfg["user"] = user
+			} else {
+				id = "0"
+			}
+			l := cfg["listen"].(map[string]any)
+			d := startCmd(t, fmt.Sprintf("127.0.0.1:%d", l["port"]), exec.Command(bin, writeConfig(t, cfg)))
 			if got := string(d.get("/a.txt")); got != "a\n" {
 				t.Fatalf("after drop: %q", got)
+			}
+			prog := string(d.get("/cgi-bin/status"))
+			for _, want := range []string{"NoNewPrivs:\t1\n", "CapBnd:\t0000000000000000\n", "Uid:\t" + id + "\t"} {
+				if !strings.Contains(prog, want) {
+					t.Errorf("a gateway program's status lacks %q:\n%s", want, prog)
+				}
 			}
 			tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", d.cmd.Process.Pid))
 			if err != nil || len(tasks) == 0 {
@@ -276,24 +335,39 @@ func TestPrivilegeDrop(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				seen := map[string]bool{}
 				for _, line := range strings.Split(string(status), "\n") {
 					f := strings.Fields(line)
 					if len(f) == 0 {
 						continue
 					}
+					seen[f[0]] = true
 					switch f[0] {
 					case "Uid:", "Gid:":
-						for _, id := range f[1:] {
-							if id != "65534" {
+						for _, v := range f[1:] {
+							if v != id {
 								t.Errorf("%s: %s", task, line)
 							}
 						}
 					case "Groups:":
-						for _, id := range f[1:] {
-							if id != "65534" {
+						for _, v := range f[1:] {
+							if user != "" && v != "65534" {
 								t.Errorf("%s: %s (root's groups survived)", task, line)
 							}
 						}
+					case "NoNewPrivs:":
+						if len(f) != 2 || f[1] != "1" {
+							t.Errorf("%s: %s, want no_new_privs set", task, line)
+						}
+					case "CapBnd:":
+						if len(f) != 2 || strings.Trim(f[1], "0") != "" {
+							t.Errorf("%s: %s, want an empty bounding set", task, line)
+						}
+					}
+				}
+				for _, k := range []string{"NoNewPrivs:", "CapBnd:"} {
+					if !seen[k] {
+						t.Errorf("%s has no %s line", task, k)
 					}
 				}
 			}

@@ -13,6 +13,7 @@ import (
 
 	"gopherd/internal/cgi"
 	"gopherd/internal/config"
+	"gopherd/internal/gopher"
 	"gopherd/internal/server"
 	"gopherd/internal/tlscert"
 )
@@ -38,8 +39,10 @@ type daemon struct {
 	certs   tlscert.Holder
 	tlsConf *tls.Config
 
-	// cgiSlots counts the gateway's running programs across reloads.
-	cgiSlots *cgi.Slots
+	// cgiSlots counts each host's running programs across reloads, by
+	// the host's name in canonical form: a host's programs count against
+	// its own caps, never another's.
+	cgiSlots map[string]*cgi.Slots
 	// searches are the search indexes the running configuration mounts,
 	// kept across reloads that leave their configuration alone.
 	searches searches
@@ -48,7 +51,7 @@ type daemon struct {
 // start inherits or binds the listeners, opens the root, drops privileges
 // and starts serving; a listener that fails later is reported on failed.
 // On error nothing is left open.
-func (d *daemon) start(failed chan<- error) error {
+func (d *daemon) start(certs certificates, failed chan<- error) error {
 	d.notify = notifier{logger: d.logger}
 	lns, err := inheritedListeners()
 	if err != nil {
@@ -64,7 +67,7 @@ func (d *daemon) start(failed chan<- error) error {
 	d.listeners = lns
 	d.lopts = listenerOptions(d.cfg.Listen, lns, d.activated)
 
-	settings, plan, err := d.settings(d.cfg)
+	settings, plan, err := d.settings(d.cfg, certs)
 	if err != nil {
 		closeAll(lns)
 		return fmt.Errorf("cannot serve root: %w", err)
@@ -90,14 +93,15 @@ func (d *daemon) start(failed chan<- error) error {
 		}()
 	}
 	if settings.TLS != nil {
-		d.logCertificate("TLS enabled")
+		d.logCertificates("TLS enabled", d.cfg, certs)
 	}
-	d.logger.Info("gopherd started",
+	d.logger.Info("gopherd started", append([]zap.Field{
 		zap.String("version", d.version),
 		zap.String("root", d.cfg.Root),
 		zap.Strings("listen", listenerAddrs(lns)),
 		zap.String("hostname", settings.Hostname),
-		zap.Int("port", settings.Port))
+		zap.Int("port", settings.Port)},
+		vhostFields(settings)...)...)
 	d.notify.ready(d.status())
 	wdCtx, stopWatchdog := context.WithCancel(context.Background())
 	d.stopWD = stopWatchdog
@@ -110,17 +114,35 @@ func (d *daemon) status() string {
 	return fmt.Sprintf("Serving %s on %s", d.cfg.Root, strings.Join(listenerAddrs(d.listeners), ", "))
 }
 
-// settings builds the server settings, including a fresh content handler,
-// for configuration c, and the plan of the search indexes it mounts, to be
-// committed once the server uses the settings (searches.commit) or else
-// aborted. On error the plan is aborted already.
-func (d *daemon) settings(c *config.Config) (server.Settings, *searchPlan, error) {
-	port := menuPort(c, d.listeners)
+// settings builds the server settings for configuration c with its
+// certificates: a fresh handler chain for each host (see site), the
+// default host's and each vhost's; and the plan of the search indexes they
+// mount, to be committed once the server uses the settings
+// (searches.commit) or else aborted. On error the plan is aborted already.
+func (d *daemon) settings(c *config.Config, certs certificates) (server.Settings, *searchPlan, error) {
 	plan := d.searches.plan(d.logger)
-	h, err := d.site(c, port, plan)
-	if err != nil {
-		plan.abort()
-		return server.Settings{}, nil, err
+	hosts := c.Hosts()
+	built := make([]server.Host, len(hosts))
+	slots := make(map[string]*cgi.Slots, len(hosts))
+	for i, h := range hosts {
+		ln := d.hostListener(h, i == 0)
+		port := d.hostPort(c, h, ln)
+		key := gopher.CanonicalHost(h.Hostname)
+		if slots[key] = d.cgiSlots[key]; slots[key] == nil {
+			slots[key] = cgi.NewSlots()
+		}
+		handler, err := d.site(h, d.tlsPort(c, ln, port), slots[key], plan)
+		if err != nil {
+			plan.abort()
+			if i > 0 {
+				err = fmt.Errorf("vhost %s: %w", h.Hostname, err)
+			}
+			return server.Settings{}, nil, err
+		}
+		built[i] = server.Host{Hostname: h.Hostname, Aliases: h.Aliases, Port: port, Handler: handler}
+		if i > 0 {
+			built[i].Certificate = certs.vhosts[i-1]
+		}
 	}
 	var tlsConf *tls.Config
 	if c.TLS.Enabled() {
@@ -129,36 +151,80 @@ func (d *daemon) settings(c *config.Config) (server.Settings, *searchPlan, error
 		}
 		tlsConf = d.tlsConf
 	}
+	// Programs of hosts that are gone keep the slots they hold; the
+	// counts of hosts that stay carry over.
+	d.cgiSlots = slots
 	return server.Settings{
-		Handler:  h,
-		Hostname: c.Hostname,
-		Port:     port,
-		HideIPs:  c.Log.HideIPs,
-		TLS:      tlsConf,
-		HTTPPage: c.HTTPPage,
+		Handler:          built[0].Handler,
+		Hostname:         built[0].Hostname,
+		Port:             built[0].Port,
+		Vhosts:           built[1:],
+		RejectUnknownSNI: c.TLS.UnknownSNI == config.SNIReject,
+		HideIPs:          c.Log.HideIPs,
+		TLS:              tlsConf,
+		HTTPPage:         c.HTTPPage,
 		Limits: server.Limits{
-			RequestBytes:        c.Limits.RequestBytes,
-			RequestTimeout:      c.Limits.RequestTimeout,
-			IdleTimeout:         c.Limits.IdleTimeout,
-			MaxConnections:      c.Limits.MaxConnections,
-			MaxConnectionsPerIP: c.Limits.MaxConnectionsPerIP,
+			RequestBytes:            c.Limits.RequestBytes,
+			RequestTimeout:          c.Limits.RequestTimeout,
+			IdleTimeout:             c.Limits.IdleTimeout,
+			MaxConnections:          c.Limits.MaxConnections,
+			MaxConnectionsPerIP:     c.Limits.MaxConnectionsPerIP,
+			MaxConnectionsPerPrefix: c.Limits.MaxConnectionsPerPrefix,
+			MinReadRate:             int(c.Limits.MinReadRate),
 		},
 	}, plan, nil
 }
 
-// tlsPort is the port announced for Gopher over TLS in caps.txt: the menu
-// port when the first listener takes TLS, else the first TLS listener's
-// port; 0 without TLS.
-func (d *daemon) tlsPort(c *config.Config, port int) int {
+// hostListener returns the index of the listener whose port host h's
+// menus name: the first listener bound to h (for the default host, the
+// first bound to no vhost), else the first listener; -1 without
+// listeners.
+func (d *daemon) hostListener(h config.Vhost, isDefault bool) int {
+	for i, o := range d.lopts {
+		if isDefault && o.Vhost == "" {
+			return i
+		}
+		for _, name := range h.Names() {
+			if o.Vhost != "" && o.Vhost == gopher.CanonicalHost(name) {
+				return i
+			}
+		}
+	}
+	if len(d.listeners) > 0 {
+		return 0
+	}
+	return -1
+}
+
+// hostPort is the port written into host h's menus: its public-port when
+// set (Hosts fills in the top-level one), else the port listener ln really
+// got.
+func (d *daemon) hostPort(c *config.Config, h config.Vhost, ln int) int {
+	if h.PublicPort != 0 {
+		return h.PublicPort
+	}
+	if ln >= 0 && ln < len(d.listeners) {
+		if a, ok := d.listeners[ln].Addr().(*net.TCPAddr); ok {
+			return a.Port
+		}
+	}
+	return c.MenuPort()
+}
+
+// tlsPort is the port announced for Gopher over TLS in a host's caps.txt:
+// the host's menu port when its listener ln takes TLS, else the first TLS
+// listener's port (a TLS client's server name chooses the host there);
+// 0 without TLS.
+func (d *daemon) tlsPort(c *config.Config, ln, port int) int {
 	if !c.TLS.Enabled() {
 		return 0
+	}
+	if ln >= 0 && ln < len(d.lopts) && d.lopts[ln].TLS != server.TLSOff {
+		return port
 	}
 	for i, o := range d.lopts {
 		if o.TLS == server.TLSOff {
 			continue
-		}
-		if i == 0 {
-			return port
 		}
 		if a, ok := d.listeners[i].Addr().(*net.TCPAddr); ok {
 			return a.Port
@@ -167,18 +233,16 @@ func (d *daemon) tlsPort(c *config.Config, port int) int {
 	return 0
 }
 
-// menuPort is the port written into menus: public-port when set, else the
-// port the first listener really got.
-func menuPort(c *config.Config, lns []net.Listener) int {
-	if c.PublicPort != 0 {
-		return c.PublicPort
+// vhostFields are the log fields naming the vhosts of st, none without.
+func vhostFields(st server.Settings) []zap.Field {
+	if len(st.Vhosts) == 0 {
+		return nil
 	}
-	if len(lns) > 0 {
-		if a, ok := lns[0].Addr().(*net.TCPAddr); ok {
-			return a.Port
-		}
+	names := make([]string, len(st.Vhosts))
+	for i, h := range st.Vhosts {
+		names[i] = h.Hostname
 	}
-	return c.MenuPort()
+	return []zap.Field{zap.Strings("vhosts", names)}
 }
 
 // reload re-reads the configuration and the TLS certificate and swaps in a
@@ -211,15 +275,25 @@ func (d *daemon) reload() {
 			}
 		}
 	}
+	// A listener stays bound to its vhost until restart: a configuration
+	// without that host would leave its clients to another host's files.
+	for i, o := range d.lopts {
+		if o.Vhost != "" && cfg.HostIndex(o.Vhost) < 0 {
+			d.logger.Error("reload failed, keeping the running configuration",
+				zap.String("error", fmt.Sprintf("listener %s serves vhost %s until restart; the new configuration has no host of that name", d.listeners[i].Addr(), o.Vhost)))
+			return
+		}
+	}
 	// A certificate that does not load (a renewal half written, a key
-	// that does not match) keeps the running one, with the rest of the
-	// configuration: connections never see a half-applied reload.
-	cert, certWarnings, err := loadCertificate(cfg)
+	// that does not match, a vhost's that does not name it) keeps the
+	// running ones, with the rest of the configuration: connections never
+	// see a half-applied reload.
+	certs, err := loadCertificates(cfg)
 	if err != nil {
 		d.logger.Error("reload failed, keeping the running configuration and certificate", zap.Error(err))
 		return
 	}
-	settings, plan, err := d.settings(cfg)
+	settings, plan, err := d.settings(cfg, certs)
 	if err != nil {
 		d.logger.Error("reload failed, keeping the running configuration", zap.Error(err))
 		return
@@ -227,7 +301,7 @@ func (d *daemon) reload() {
 	for _, w := range cfg.Warnings {
 		d.logger.Warn("config: " + w.String())
 	}
-	for _, w := range certWarnings {
+	for _, w := range certs.warnings {
 		d.logger.Warn(w)
 	}
 	if !d.activated && !slices.Equal(cfg.Listen, d.cfg.Listen) {
@@ -242,35 +316,42 @@ func (d *daemon) reload() {
 	if err := d.level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
 		d.logger.Warn("log.level not applied", zap.Error(err))
 	}
-	if cert != nil {
-		d.certs.Store(cert)
+	if certs.def != nil {
+		d.certs.Store(certs.def)
 	}
 	d.srv.Update(settings)
 	// An unchanged search keeps its index and rescans (SIGHUP reindexes);
 	// a changed one is built anew, and the old one closed.
 	d.searches.commit(plan)
 	d.cfg = cfg
-	d.logger.Info("configuration reloaded",
+	d.logger.Info("configuration reloaded", append([]zap.Field{
 		zap.String("root", cfg.Root),
 		zap.String("hostname", settings.Hostname),
 		zap.Int("port", settings.Port),
-		zap.Bool("tls", settings.TLS != nil))
+		zap.Bool("tls", settings.TLS != nil)},
+		vhostFields(settings)...)...)
 	if settings.TLS != nil {
-		d.logCertificate("TLS certificate loaded")
+		d.logCertificates("TLS certificate loaded", cfg, certs)
 	}
 }
 
-// logCertificate says which certificate TLS clients get now.
-func (d *daemon) logCertificate(msg string) {
-	c := d.certs.Certificate()
-	if c == nil || c.Leaf == nil {
-		return
+// logCertificates says which certificates TLS clients get now: the
+// default one, and each vhost's own.
+func (d *daemon) logCertificates(msg string, c *config.Config, certs certificates) {
+	logCert := func(msg, file string, cert *tls.Certificate, more ...zap.Field) {
+		if cert == nil || cert.Leaf == nil {
+			return
+		}
+		d.logger.Info(msg, append(more,
+			zap.String("certificate", file),
+			zap.String("subject", cert.Leaf.Subject.String()),
+			zap.Strings("names", certNames(cert)),
+			zap.Time("not_after", cert.Leaf.NotAfter))...)
 	}
-	d.logger.Info(msg,
-		zap.String("certificate", d.cfg.TLS.Certificate),
-		zap.String("subject", c.Leaf.Subject.String()),
-		zap.Strings("names", certNames(c)),
-		zap.Time("not_after", c.Leaf.NotAfter))
+	logCert(msg, c.TLS.Certificate, d.certs.Certificate())
+	for i, v := range c.Vhosts {
+		logCert(msg, v.TLS.Certificate, certs.vhosts[i], zap.String("vhost", v.Hostname))
+	}
 }
 
 // certNames lists the names and addresses a certificate is for.
@@ -282,9 +363,10 @@ func certNames(c *tls.Certificate) []string {
 	return names
 }
 
-// listenerOptions gives each listener its options from the configuration:
-// by position for the configured listeners; for sockets inherited from
-// systemd, those of the listen entry with the same port, else the defaults.
+// listenerOptions gives each listener its options (TLS mode, vhost) from
+// the configuration: by position for the configured listeners; for sockets
+// inherited from systemd, those of the listen entry with the same port,
+// else the defaults.
 func listenerOptions(ls []config.Listen, lns []net.Listener, activated bool) []server.ListenerOptions {
 	opts := make([]server.ListenerOptions, len(lns))
 	for i, ln := range lns {
@@ -304,7 +386,7 @@ func listenerOptions(ls []config.Listen, lns []net.Listener, activated bool) []s
 				}
 			}
 		}
-		opts[i] = server.ListenerOptions{TLS: serverTLSMode(l.TLS)}
+		opts[i] = server.ListenerOptions{TLS: serverTLSMode(l.TLS), Vhost: gopher.CanonicalHost(l.Vhost)}
 	}
 	return opts
 }

@@ -34,12 +34,17 @@ func TestListenerModes(t *testing.T) {
 
 	// Inherited sockets: by port, whatever the order; no match is auto.
 	ls = []config.Listen{
-		{Addr: "::", Port: port(2), TLS: config.TLSOff},
+		{Addr: "::", Port: port(2), TLS: config.TLSOff, Vhost: "B.Test."},
 		{Addr: "::", Port: port(0), TLS: config.TLSOnly},
 	}
-	got = modes(listenerOptions(ls, lns, true))
+	opts := listenerOptions(ls, lns, true)
+	got = modes(opts)
 	if want := []server.TLSMode{server.TLSOnly, server.TLSAuto, server.TLSOff}; !slices.Equal(got, want) {
 		t.Errorf("activated: %v, want %v", got, want)
+	}
+	// The vhost comes with the mode, in canonical form.
+	if opts[0].Vhost != "" || opts[1].Vhost != "" || opts[2].Vhost != "b.test" {
+		t.Errorf("activated vhosts: %q %q %q, want \"\", \"\", \"b.test\"", opts[0].Vhost, opts[1].Vhost, opts[2].Vhost)
 	}
 }
 

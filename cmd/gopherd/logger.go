@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"gopherd/internal/config"
+	"gopherd/internal/logcore"
 )
 
 // newLogger builds the process logger: human-readable lines on w (stderr,
@@ -28,6 +29,8 @@ func newLogger(c config.Log, w io.Writer) (*zap.Logger, zap.AtomicLevel, error) 
 	if c.HideTime {
 		enc.TimeKey = ""
 	}
-	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(w), level)
+	// Asynchronous and bounded: a stalled reader of w costs log lines
+	// (counted, and reported later), never a served request.
+	core := logcore.NewAsync(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(w), level, logcore.Options{})
 	return zap.New(core), level, nil
 }

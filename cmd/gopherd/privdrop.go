@@ -76,6 +76,10 @@ func dropPrivileges(spec string, logger *zap.Logger) error {
 	if spec == "" {
 		if euid == 0 {
 			logger.Warn("RUNNING AS ROOT: set \"user\" in the config (or use systemd's DynamicUser=) so a bug in gopherd cannot become a root compromise")
+			if locked, err := lockDown(logger); err != nil || !locked {
+				return err
+			}
+			return verifyNoNewPrivileges()
 		}
 		return nil
 	}
@@ -96,17 +100,22 @@ func dropPrivileges(spec string, logger *zap.Logger) error {
 	if err := syscall.Setgid(c.gid); err != nil {
 		return fmt.Errorf("setgid %d: %w", c.gid, err)
 	}
+	// Before setuid, which takes the CAP_SETPCAP this needs.
+	locked, err := lockDown(logger)
+	if err != nil {
+		return err
+	}
 	if err := syscall.Setuid(c.uid); err != nil {
 		return fmt.Errorf("setuid %d: %w", c.uid, err)
 	}
-	if err := verifyDrop(c); err != nil {
+	if err := verifyDrop(c, locked); err != nil {
 		return fmt.Errorf("privilege drop to %s did not hold: %w", c.name, err)
 	}
-	logger.Info("dropped privileges", zap.String("user", c.name), zap.Int("uid", c.uid), zap.Int("gid", c.gid), zap.Ints("groups", c.groups))
+	logger.Info("dropped privileges", zap.String("user", c.name), zap.Int("uid", c.uid), zap.Int("gid", c.gid), zap.Ints("groups", c.groups), zap.Bool("no_new_privs", locked))
 	return nil
 }
 
-func verifyDrop(c credentials) error {
+func verifyDrop(c credentials, locked bool) error {
 	if u, e := os.Getuid(), os.Geteuid(); u != c.uid || e != c.uid {
 		return fmt.Errorf("uid %d euid %d, want %d", u, e, c.uid)
 	}
@@ -126,6 +135,9 @@ func verifyDrop(c credentials) error {
 		if err := syscall.Setuid(0); err == nil {
 			return errors.New("setuid(0) succeeded afterwards")
 		}
+	}
+	if locked {
+		return verifyNoNewPrivileges()
 	}
 	return nil
 }

@@ -9,11 +9,12 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 
 	"go.uber.org/zap"
 
-	"gopherd/internal/cgi"
 	"gopherd/internal/config"
 	"gopherd/internal/tlscert"
 )
@@ -28,10 +29,9 @@ type Main struct {
 	Stderr  io.Writer
 	Version string
 
-	opts      options
-	cfg       *config.Config
-	cert      *tls.Certificate
-	certWarns []string
+	opts  options
+	cfg   *config.Config
+	certs certificates
 
 	mu     sync.Mutex // guards d against Reload racing Shutdown
 	d      *daemon
@@ -71,13 +71,13 @@ func (m *Main) ParseFlags(args []string) error {
 	if err != nil {
 		return usageError(err)
 	}
-	// The certificate is read now, before privileges are dropped, and a
-	// broken one is a configuration error like any other.
-	cert, warns, err := loadCertificate(cfg)
+	// The certificates are read now, before privileges are dropped, and
+	// a broken one is a configuration error like any other.
+	certs, err := loadCertificates(cfg)
 	if err != nil {
 		return usageError(err)
 	}
-	m.cfg, m.cert, m.certWarns = cfg, cert, warns
+	m.cfg, m.certs = cfg, certs
 	return nil
 }
 
@@ -90,14 +90,22 @@ func (m *Main) Check() error {
 	for _, w := range m.cfg.Warnings {
 		fmt.Fprintf(m.Stderr, "warning: %s\n", w)
 	}
-	for _, w := range m.certWarns {
+	for _, w := range m.certs.warnings {
 		fmt.Fprintf(m.Stderr, "warning: %s\n", w)
 	}
 	src := m.cfg.Source
 	if src == "" {
 		src = "built-in defaults"
 	}
-	fmt.Fprintf(m.Stdout, "%s: configuration OK, serving %s\n", src, m.cfg.Root)
+	var vhosts strings.Builder
+	for i, v := range m.cfg.Vhosts {
+		sep := ", "
+		if i == 0 {
+			sep = "; vhosts: "
+		}
+		fmt.Fprintf(&vhosts, "%s%s (%s)", sep, v.Hostname, v.Root)
+	}
+	fmt.Fprintf(m.Stdout, "%s: configuration OK, serving %s%s\n", src, m.cfg.Root, vhosts.String())
 	return nil
 }
 
@@ -119,15 +127,15 @@ func (m *Main) Run(ctx context.Context) error {
 	for _, w := range m.cfg.Warnings {
 		logger.Warn("config: " + w.String())
 	}
-	for _, w := range m.certWarns {
+	for _, w := range m.certs.warnings {
 		logger.Warn(w)
 	}
-	d := &daemon{opts: &m.opts, cfg: m.cfg, logger: logger, level: level, version: m.Version, cgiSlots: cgi.NewSlots()}
-	if m.cert != nil {
-		d.certs.Store(m.cert)
+	d := &daemon{opts: &m.opts, cfg: m.cfg, logger: logger, level: level, version: m.Version}
+	if m.certs.def != nil {
+		d.certs.Store(m.certs.def)
 	}
 	m.failed = make(chan error, 1)
-	if err := d.start(m.failed); err != nil {
+	if err := d.start(m.certs, m.failed); err != nil {
 		_ = logger.Sync()
 		return err
 	}
@@ -162,6 +170,9 @@ func (m *Main) Reload() {
 	defer m.mu.Unlock()
 	if m.d != nil {
 		m.d.reload()
+		// The log is asynchronous: what the reload says is out (or the
+		// output is stalled) when Reload returns.
+		_ = m.d.logger.Sync()
 	}
 }
 
@@ -225,4 +236,73 @@ func loadCertificate(cfg *config.Config) (*tls.Certificate, []string, error) {
 		warnings[i] = prefix + w
 	}
 	return cert, warnings, nil
+}
+
+// certificates are the certificates of one configuration: the default
+// host's (nil without TLS) and each vhost's own (by index in Vhosts; nil
+// for a vhost that is served with the default one), with the warnings an
+// operator should hear about them.
+type certificates struct {
+	def      *tls.Certificate
+	vhosts   []*tls.Certificate
+	warnings []string
+}
+
+// loadCertificates loads every certificate cfg names. A vhost's own
+// certificate must name every name of the vhost (its hostname and
+// aliases): a client that chose the host by one of them would refuse it.
+// Each such problem is reported as file:line: key: what, all at once.
+func loadCertificates(cfg *config.Config) (certificates, error) {
+	def, warnings, err := loadCertificate(cfg)
+	if err != nil {
+		return certificates{}, err
+	}
+	cs := certificates{def: def, warnings: warnings, vhosts: make([]*tls.Certificate, len(cfg.Vhosts))}
+	var problems []config.Problem
+	for i, v := range cfg.Vhosts {
+		if !v.TLS.Enabled() {
+			// Served with the default certificate: a warning, as for
+			// the top-level hostname, when it does not name the host.
+			if def != nil {
+				if missing := unnamed(def, v.Names()); missing != "" {
+					key := fmt.Sprintf("vhosts[%d].hostname", i)
+					cs.warnings = append(cs.warnings, cfg.ProblemAt(key, fmt.Sprintf(
+						"the top-level certificate %s does not name %s; clients that check names will refuse it (give the vhost a tls section of its own)",
+						cfg.TLS.Certificate, missing)).String())
+				}
+			}
+			continue
+		}
+		key := fmt.Sprintf("vhosts[%d].tls.certificate", i)
+		cert, warns, err := tlscert.Load(v.TLS.Certificate, v.TLS.Key, "")
+		if err != nil {
+			problems = append(problems, cfg.ProblemAt(key, err.Error()))
+			continue
+		}
+		if missing := unnamed(cert, v.Names()); missing != "" {
+			problems = append(problems, cfg.ProblemAt(key, fmt.Sprintf(
+				"certificate %s does not name %s: clients that choose the host by that name would refuse it", v.TLS.Certificate, missing)))
+			continue
+		}
+		for _, w := range warns { // expired, not yet valid, a key every user may read
+			cs.warnings = append(cs.warnings, cfg.ProblemAt(key, w).String())
+		}
+		cs.vhosts[i] = cert
+	}
+	if len(problems) > 0 {
+		return certificates{}, &config.Error{Problems: problems}
+	}
+	return cs, nil
+}
+
+// unnamed lists, quoted, the names cert is not valid for, "" when it
+// names them all.
+func unnamed(cert *tls.Certificate, names []string) string {
+	var missing []string
+	for _, n := range names {
+		if cert.Leaf.VerifyHostname(strings.TrimSuffix(n, ".")) != nil {
+			missing = append(missing, strconv.Quote(n))
+		}
+	}
+	return strings.Join(missing, ", ")
 }

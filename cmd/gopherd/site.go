@@ -11,20 +11,24 @@ import (
 	"gopherd/internal/search"
 )
 
-// site composes the handler chain for configuration c, whose menus name
-// port: every handler is registered on one router, in this one place, with
-// the file tree as the fallback. A new kind of content (the gateway,
-// search, robots.txt) is one more registration here. The search handler
-// comes from plan, which keeps a running index whose configuration is
-// unchanged.
-func (d *daemon) site(c *config.Config, port int, plan *searchPlan) (gopher.Handler, error) {
+// site composes the handler chain of one host, h, whose caps.txt
+// announces tlsPort: every handler is registered on one router, in this
+// one place, with the host's file tree as the fallback. Each host gets a
+// chain of its own: its own root (its own os.Root in fs and the gateway),
+// its own caches, its own gateway. The host's name and port reach the
+// handlers in every request (gopher.Request.Host and Port), so nothing here
+// writes them down. A new kind of content (search, robots.txt) is one more
+// registration here, made from h, so that it is per host too: the
+// host's search indexes its own root. The search handler comes from plan,
+// which keeps a running index whose configuration is unchanged.
+func (d *daemon) site(h config.Vhost, tlsPort int, slots *cgi.Slots, plan *searchPlan) (gopher.Handler, error) {
 	// Without a cgi section nothing runs: a gophermap that is a program
 	// is refused (never shown as its source), and no directory runs
 	// programs.
 	var maps fs.MapRunner = cgi.RefuseMaps{Logger: d.logger}
 	var gateway []cgi.Route
-	if c.CGI != nil {
-		gw, err := cgi.New(d.cgiOptions(c))
+	if h.CGI != nil {
+		gw, err := cgi.New(d.cgiOptions(h.Root, h.CGI, slots))
 		if err != nil {
 			return nil, fmt.Errorf("cgi: %w", err)
 		}
@@ -32,21 +36,21 @@ func (d *daemon) site(c *config.Config, port int, plan *searchPlan) (gopher.Hand
 	}
 	var finder gopher.Handler
 	var rootItems []gopher.Item
-	if c.Search != nil {
-		sh, err := plan.handler(searchOptions(c.Root, c.Search, c.CGI))
+	if h.Search != nil {
+		sh, err := plan.handler(searchOptions(h.Root, h.Search, h.CGI))
 		if err != nil {
 			return nil, err
 		}
 		// The root's automatic listing offers the search; a gophermap
 		// offers it when its author writes the line.
-		finder, rootItems = sh, []gopher.Item{search.Item(c.Search.Selector, "", 0)}
+		finder, rootItems = sh, []gopher.Item{search.Item(h.Search.Selector, "", 0)}
 	}
-	tree, err := fs.New(fs.Options{Root: c.Root, Logger: d.logger, Maps: maps, RootItems: rootItems})
+	tree, err := fs.New(fs.Options{Root: h.Root, Logger: d.logger, Maps: maps, RootItems: rootItems})
 	if err != nil {
-		return nil, fmt.Errorf("root %s: %w", c.Root, err)
+		return nil, fmt.Errorf("root %s: %w", h.Root, err)
 	}
 	mux := gopher.NewServeMux()
-	caps := pages.Caps{Version: d.version, TLSPort: d.tlsPort(c, port)}
+	caps := pages.Caps{Version: d.version, TLSPort: tlsPort}
 	type registration struct {
 		prefix  bool
 		pattern string
@@ -65,7 +69,7 @@ func (d *daemon) site(c *config.Config, port int, plan *searchPlan) (gopher.Hand
 	}
 	// The search's selector is in no gateway directory (config says so).
 	if finder != nil {
-		regs = append(regs, registration{false, c.Search.Selector, finder})
+		regs = append(regs, registration{false, h.Search.Selector, finder})
 	}
 	for _, reg := range regs {
 		if reg.prefix {
@@ -80,30 +84,31 @@ func (d *daemon) site(c *config.Config, port int, plan *searchPlan) (gopher.Hand
 	return mux, nil
 }
 
-// cgiOptions is the gateway's configuration for c. The slots are the
-// daemon's, shared by the gateways of successive reloads, so that programs
-// still running from before a reload count against the caps after it.
-func (d *daemon) cgiOptions(c *config.Config) cgi.Options {
+// cgiOptions is the configuration of the gateway of the host serving
+// root with section c. The slots are the host's, shared by its gateways of
+// successive reloads, so that programs still running from before a reload
+// count against the caps after it.
+func (d *daemon) cgiOptions(root string, c *config.CGI, slots *cgi.Slots) cgi.Options {
 	o := cgi.Options{
-		Root:                 c.Root,
-		ExecutableGophermaps: c.CGI.ExecutableGophermaps,
-		Timeout:              c.CGI.Timeout,
-		KillGrace:            c.CGI.KillGrace,
-		MaxOutputBytes:       c.CGI.MaxOutputBytes,
-		MaxConcurrent:        c.CGI.MaxConcurrent,
-		MaxConcurrentPerIP:   c.CGI.MaxConcurrentPerIP,
-		Env:                  c.CGI.Env,
+		Root:                 root,
+		ExecutableGophermaps: c.ExecutableGophermaps,
+		Timeout:              c.Timeout,
+		KillGrace:            c.KillGrace,
+		MaxOutputBytes:       c.MaxOutputBytes,
+		MaxConcurrent:        c.MaxConcurrent,
+		MaxConcurrentPerIP:   c.MaxConcurrentPerIP,
+		Env:                  c.Env,
 		Version:              d.version,
 		Logger:               d.logger,
-		Slots:                d.cgiSlots,
+		Slots:                slots,
 	}
-	switch c.CGI.RemoteAddr {
+	switch c.RemoteAddr {
 	case config.RemotePrefix:
 		o.RemoteAddr = cgi.AddrPrefix
 	case config.RemoteNone:
 		o.RemoteAddr = cgi.AddrNone
 	}
-	for _, dir := range c.CGI.Dirs {
+	for _, dir := range c.Dirs {
 		out := cgi.Raw
 		if dir.Output == config.CGIMenu {
 			out = cgi.Menu

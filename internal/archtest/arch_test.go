@@ -28,6 +28,7 @@ var layer = map[string][]string{
 	// The gateway finds programs by the tree's rules and renders menu
 	// output as gophermap lines.
 	"internal/cgi":      {"internal/gopher", "internal/gophermap", "internal/fs"},
+	"internal/logcore":  {},
 	"internal/search":   {"internal/gopher", "internal/gophermap", "internal/fs"},
 	"internal/testutil": {},
 	"internal/archtest": {},
@@ -38,7 +39,7 @@ var layer = map[string][]string{
 // thirdParty says which packages may use which outside modules. zap is
 // for the packages that log; systemd and flags belong to the program.
 var thirdParty = map[string][]string{
-	"go.uber.org/zap":                  {"internal/fs", "internal/cgi", "internal/search", "internal/server", "cmd/gopherd"},
+	"go.uber.org/zap":                  {"internal/fs", "internal/cgi", "internal/search", "internal/server", "internal/logcore", "cmd/gopherd"},
 	"github.com/coreos/go-systemd/v22": {"cmd/gopherd"},
 	"github.com/spf13/pflag":           {"cmd/gopherd"},
 }

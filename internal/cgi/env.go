@@ -113,12 +113,8 @@ func remote(ap netip.AddrPort, mode AddrMode) (addr, port string, ok bool) {
 		return "", "", false
 	}
 	if mode == AddrPrefix {
-		bits := 48
-		if a.Is4() {
-			bits = 24
-		}
-		p, err := a.WithZone("").Prefix(bits)
-		if err != nil {
+		p, ok := gopher.ClientPrefix(a)
+		if !ok {
 			return "", "", false
 		}
 		return p.Addr().String(), "", true

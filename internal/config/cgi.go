@@ -128,14 +128,15 @@ var cgiRequestVariables = [...]string{
 // for each request, which cgi.env may not set.
 func CGIRequestVariables() []string { return slices.Clone(cgiRequestVariables[:]) }
 
-// cgiKeys declares the cgi section.
-func (c *Config) cgiKeys(s *section) {
-	cgi := c.CGI
+// cgiKeys declares a cgi section, the top-level one or a vhost's, read
+// into *dst (left nil when the file has none).
+func cgiKeys(s *section, dst **CGI) {
+	cgi := *dst
 	if cgi == nil {
 		// Reading: filled in, and kept if the file has the section.
 		cgi = &CGI{}
 	}
-	s.OptionalObject("cgi", c.CGI != nil, func(s *section) {
+	s.OptionalObject("cgi", *dst != nil, func(s *section) {
 		seen := map[string]string{} // selector → the first dir with it
 		objectList(s, "dirs", &cgi.Dirs, CGIDir{}, func(s *section, d *CGIDir) {
 			s.Require("selector", `the directory's selector, such as "/cgi-bin/"`)
@@ -162,8 +163,8 @@ func (c *Config) cgiKeys(s *section) {
 		s.Text("remote-addr", &cgi.RemoteAddr)
 		s.StringMap("env", &cgi.Env, checkCGIEnv)
 	})
-	if c.CGI == nil && s.Set("cgi") {
-		c.CGI = cgi
+	if *dst == nil && s.Set("cgi") {
+		*dst = cgi
 	}
 }
 

@@ -21,6 +21,9 @@ const (
 	// maxCount caps connection counts so they fit any int and any
 	// semaphore implementation.
 	maxCount = math.MaxInt32
+	// maxReadRate caps limits.min-read-rate (bytes a second): a floor
+	// above it would cut every client.
+	maxReadRate = 1 << 30
 )
 
 // checkHostname checks the name written into menus: clients must be able to

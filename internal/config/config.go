@@ -32,6 +32,12 @@
 //	             top-level tls is an error. Under socket activation an
 //	             inherited socket takes the mode of the listen object with
 //	             the same port, else "auto".
+//	  vhost      string. gopherd only. The host this listener's clients
+//	             get unless their TLS server name chooses another: a
+//	             hostname or alias of one of vhosts (or the top-level
+//	             hostname), in any case. Default: the default host. A name
+//	             no host has is an error. Needs a restart, like the rest
+//	             of listen.
 //	port         number, 1–65535. Deprecated (spacecookie's old spelling):
 //	             the port for every listen object that has no port of its
 //	             own. When every listen object has its own port, listen.port
@@ -62,6 +68,11 @@
 //	             any intermediate certificates.
 //	  key        string, required. PEM file with the certificate's private
 //	             key. A warning is logged when every user may read it.
+//	  unknown-sni string: "default" or "reject". What a TLS client gets
+//	             whose server name (SNI) is no host's: "default" (the
+//	             default) serves it as if it had sent no name (the
+//	             listener's vhost, else the default host); "reject" fails
+//	             the handshake with the unrecognized_name alert.
 //	http-page    boolean. gopherd only. Answer a request line that is an
 //	             HTTP request ("GET /x HTTP/1.1" and the other methods)
 //	             with a short HTML page saying this is a Gopher server,
@@ -75,12 +86,22 @@
 //	                         TLS handshake, if it starts one, and send its
 //	                         request line. Default "10s".
 //	  idle-timeout           duration string, positive. A client that
-//	                         accepts no response data for this long is cut
-//	                         off. Default "30s".
+//	                         takes no response data for this long, counted
+//	                         from the last byte it took, is cut off.
+//	                         Default "30s".
+//	  min-read-rate          number of bytes, or a size such as "1KiB",
+//	                         1 byte to 1 GiB. A client taking a response
+//	                         slower than this many bytes a second,
+//	                         averaged over idle-timeout, is cut off.
+//	                         Default "1KiB".
 //	  max-connections        number, positive. Connections served at
 //	                         once. Default 1024.
 //	  max-connections-per-ip number, positive. Connections served at once
 //	                         for one client address. Default 32.
+//	  max-connections-per-prefix
+//	                         number, positive. Connections served at once
+//	                         for one network: an IPv4 /24 or an IPv6 /48.
+//	                         Default 64.
 //	cgi          object or null. gopherd only. The gateway that runs
 //	             programs (CGI). Default null: nothing is ever executed. A
 //	             key left out takes the gateway's default, given below.
@@ -145,6 +166,33 @@
 //	  max-results  number, positive. Results listed at most. Default 50.
 //	  query-timeout  duration string, positive. Longest a query may take.
 //	             Default "200ms".
+//	vhosts       list of objects. gopherd only. More hosts, each with its
+//	             own tree, served besides the default host (the top-level
+//	             hostname, root, public-port, tls and cgi). A connection's
+//	             host is the one its TLS server name names, else its
+//	             listener's vhost, else the default host; see Hosts.
+//	  hostname   string, required. Written into the host's menus; it and
+//	             the aliases choose the host. No two hosts (the default
+//	             host included) may share a name, compared without case
+//	             and final dot.
+//	  aliases    list of strings. More names that choose the host.
+//	  root       string, required. The directory the host serves.
+//	  public-port number, 1–65535. The port in the host's menus. Default:
+//	             the top-level public-port, else the port of the first
+//	             listener bound to the host, else the first listener's.
+//	  tls        object {certificate, key}. The host's own certificate,
+//	             which must name every name of the host (checked when it
+//	             is loaded). Needs the top-level tls. Default: the
+//	             top-level certificate.
+//	  cgi        object, the keys of the top-level cgi. The host's own
+//	             gateway, over its own root. Default null: nothing runs
+//	             for the host; the top-level cgi is the default host's
+//	             only.
+//	  search     object, the keys of the top-level search. The host's own
+//	             search, an index of its own root (its selector may not
+//	             fall into the host's cgi directories). Default null: no
+//	             search for the host; the top-level search is the default
+//	             host's only.
 //
 // Unknown keys, duplicate keys, values of the wrong type and values out of
 // range are errors. Every error names the file, the line and the key path
@@ -199,6 +247,10 @@ type Listen struct {
 	Addr string // IP address or host name; "::" means every address
 	Port int
 	TLS  TLSMode
+	// Vhost names the host the listener's clients get unless their TLS
+	// server name chooses another: a vhost's hostname or alias (or the
+	// top-level hostname); "" = the default host.
+	Vhost string
 }
 
 // TLSMode says how a listener treats TLS when a certificate is configured.
@@ -260,6 +312,9 @@ func (m TLSMode) validate() string {
 type TLS struct {
 	Certificate string // PEM certificate chain file
 	Key         string // PEM private key file
+	// UnknownSNI says what a client gets whose server name is no host's
+	// (top-level tls only).
+	UnknownSNI UnknownSNI
 }
 
 // Enabled reports whether TLS is configured.
@@ -282,11 +337,13 @@ type Log struct {
 // Limits bounds what one client, and all of them together, may use. A
 // field left at 0 means the server's default (server.DefaultLimits).
 type Limits struct {
-	RequestBytes        int
-	RequestTimeout      time.Duration
-	IdleTimeout         time.Duration
-	MaxConnections      int
-	MaxConnectionsPerIP int
+	RequestBytes            int
+	RequestTimeout          time.Duration
+	IdleTimeout             time.Duration
+	MaxConnections          int
+	MaxConnectionsPerIP     int
+	MaxConnectionsPerPrefix int
+	MinReadRate             int64 // bytes a second
 }
 
 // Config is a complete configuration: Parse and Load return one whose
@@ -307,6 +364,9 @@ type Config struct {
 	HTTPPage   bool    // answer HTTP requests with an HTML page
 	CGI        *CGI    // nil = no cgi section: nothing is ever executed
 	Search     *Search // nil = no search section: no search
+	// Vhosts are the hosts served besides the default one (the top-level
+	// hostname and root); see Hosts.
+	Vhosts []Vhost
 
 	// Warnings are problems that did not stop the file from loading, such
 	// as the deprecated top-level port; the caller should log them.
@@ -351,14 +411,26 @@ func (c *Config) Clone() *Config {
 	d := *c
 	d.Listen = slices.Clone(c.Listen)
 	d.Warnings = slices.Clone(c.Warnings)
-	if c.CGI != nil {
-		cgi := *c.CGI
-		cgi.Dirs = slices.Clone(c.CGI.Dirs)
-		cgi.Env = maps.Clone(c.CGI.Env)
-		d.CGI = &cgi
+	d.CGI = c.CGI.clone()
+	d.Vhosts = slices.Clone(c.Vhosts)
+	for i, v := range d.Vhosts {
+		d.Vhosts[i].Aliases = slices.Clone(v.Aliases)
+		d.Vhosts[i].CGI = v.CGI.clone()
+		d.Vhosts[i].Search = v.Search.clone()
 	}
 	d.Search = c.Search.clone()
 	// where is never modified after Parse, so the copy may share it.
+	return &d
+}
+
+// clone returns a deep copy of a cgi section, nil for nil.
+func (c *CGI) clone() *CGI {
+	if c == nil {
+		return nil
+	}
+	d := *c
+	d.Dirs = slices.Clone(c.Dirs)
+	d.Env = maps.Clone(c.Env)
 	return &d
 }
 

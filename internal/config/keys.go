@@ -66,19 +66,29 @@ func (c *Config) keys(s *section) {
 		s.Duration("idle-timeout", &c.Limits.IdleTimeout, checkTimeout)
 		s.Int("max-connections", &c.Limits.MaxConnections, 1, maxCount)
 		s.Int("max-connections-per-ip", &c.Limits.MaxConnectionsPerIP, 1, maxCount)
+		s.Int("max-connections-per-prefix", &c.Limits.MaxConnectionsPerPrefix, 1, maxCount)
+		s.Bytes("min-read-rate", &c.Limits.MinReadRate, 1, maxReadRate)
 	})
 
 	s.OptionalObject("tls", c.TLS.Enabled(), func(s *section) {
-		s.Require("certificate", "the PEM file with the certificate chain")
-		s.File("certificate", &c.TLS.Certificate)
-		s.Require("key", "the PEM file with the private key")
-		s.File("key", &c.TLS.Key)
+		certificateKeys(s, &c.TLS)
+		s.Text("unknown-sni", &c.TLS.UnknownSNI)
 	})
 
 	s.Bool("http-page", &c.HTTPPage)
 
-	c.cgiKeys(s)
+	cgiKeys(s, &c.CGI)
 	searchKeys(s, &c.Search, &c.CGI)
+	c.vhostKeys(s)
+}
+
+// certificateKeys declares the certificate and key of a tls section, the
+// top-level one or a vhost's.
+func certificateKeys(s *section, t *TLS) {
+	s.Require("certificate", "the PEM file with the certificate chain")
+	s.File("certificate", &t.Certificate)
+	s.Require("key", "the PEM file with the private key")
+	s.File("key", &t.Key)
 }
 
 // listenKeys declares listen: an object or a list of them.
@@ -95,6 +105,13 @@ func (c *Config) listenKeys(s *section) {
 				return `"only" needs a certificate: set tls.certificate and tls.key`
 			}
 			return ""
+		})
+		s.Optional().String("vhost", &l.Vhost, checkHostname)
+		s.Rule("vhost", func() string {
+			if l.Vhost == "" || checkHostname(l.Vhost) != "" || c.HostIndex(l.Vhost) >= 0 {
+				return ""
+			}
+			return fmt.Sprintf("unknown vhost %s: name one of the vhosts' hostnames or aliases", quote(l.Vhost))
 		})
 		s.Rule("", func() string { // the second bind would fail
 			if checkAddr(l.Addr) != "" || inRange(l.Port, minPort, maxPort) != "" {

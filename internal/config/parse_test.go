@@ -232,6 +232,10 @@ func TestValueErrors(t *testing.T) {
 			[]string{`g.json:2: limits.max-connections: must be between 1 and 2147483647, got -1`}},
 		{"max-connections-per-ip zero", "{\"root\": \"/srv\", \"limits\": {\n\"max-connections-per-ip\": 0}}",
 			[]string{`g.json:2: limits.max-connections-per-ip: must be between 1 and 2147483647, got 0`}},
+		{"max-connections-per-prefix zero", "{\"root\": \"/srv\", \"limits\": {\n\"max-connections-per-prefix\": 0}}",
+			[]string{`g.json:2: limits.max-connections-per-prefix: must be between 1 and 2147483647, got 0`}},
+		{"min-read-rate zero", "{\"root\": \"/srv\", \"limits\": {\n\"min-read-rate\": \"0KiB\"}}",
+			[]string{`g.json:2: limits.min-read-rate: must be between 1 and 1073741824, got 0`}},
 
 		// Hostname, addresses, user.
 		{"empty hostname", "{\"root\": \"/srv\",\n\"hostname\": \"\"}",
@@ -352,7 +356,9 @@ func TestParseAllKeys(t *testing.T) {
     "request-timeout": "2s",
     "idle-timeout": "1m30s",
     "max-connections": 10,
-    "max-connections-per-ip": 2
+    "max-connections-per-ip": 2,
+    "max-connections-per-prefix": 4,
+    "min-read-rate": "2KiB"
   },
   "tls": {"certificate": "/etc/gopherd/cert.pem", "key": "/etc/gopherd/key.pem"},
   "http-page": false
@@ -367,11 +373,13 @@ func TestParseAllKeys(t *testing.T) {
 		User:       "1000:1000",
 		Log:        Log{Enable: false, HideIPs: false, HideTime: true, Level: "warn"},
 		Limits: Limits{
-			RequestBytes:        512,
-			RequestTimeout:      2 * time.Second,
-			IdleTimeout:         90 * time.Second,
-			MaxConnections:      10,
-			MaxConnectionsPerIP: 2,
+			RequestBytes:            512,
+			RequestTimeout:          2 * time.Second,
+			IdleTimeout:             90 * time.Second,
+			MaxConnections:          10,
+			MaxConnectionsPerIP:     2,
+			MaxConnectionsPerPrefix: 4,
+			MinReadRate:             2048,
 		},
 		TLS:      TLS{Certificate: "/etc/gopherd/cert.pem", Key: "/etc/gopherd/key.pem"},
 		HTTPPage: false,
@@ -391,27 +399,27 @@ func TestParseListen(t *testing.T) {
 		want     []Listen
 		warnings []string
 	}{
-		{"absent", `{"root": "/r"}`, []Listen{{"::", 70, TLSAuto}}, nil},
-		{"null", `{"root": "/r", "listen": null}`, []Listen{{"::", 70, TLSAuto}}, nil},
+		{"absent", `{"root": "/r"}`, []Listen{{"::", 70, TLSAuto, ""}}, nil},
+		{"null", `{"root": "/r", "listen": null}`, []Listen{{"::", 70, TLSAuto, ""}}, nil},
 		{"object", `{"root": "/r", "listen": {"addr": "127.0.0.1", "port": 7000}}`,
-			[]Listen{{"127.0.0.1", 7000, TLSAuto}}, nil},
-		{"object addr only", `{"root": "/r", "listen": {"addr": "::1"}}`, []Listen{{"::1", 70, TLSAuto}}, nil},
-		{"object port only", `{"root": "/r", "listen": {"port": 7070}}`, []Listen{{"::", 7070, TLSAuto}}, nil},
-		{"empty object", `{"root": "/r", "listen": {}}`, []Listen{{"::", 70, TLSAuto}}, nil},
+			[]Listen{{"127.0.0.1", 7000, TLSAuto, ""}}, nil},
+		{"object addr only", `{"root": "/r", "listen": {"addr": "::1"}}`, []Listen{{"::1", 70, TLSAuto, ""}}, nil},
+		{"object port only", `{"root": "/r", "listen": {"port": 7070}}`, []Listen{{"::", 7070, TLSAuto, ""}}, nil},
+		{"empty object", `{"root": "/r", "listen": {}}`, []Listen{{"::", 70, TLSAuto, ""}}, nil},
 		{"list", `{"root": "/r", "listen": [{"addr": "0.0.0.0", "port": 70}, {"addr": "::1", "port": 70}, {"port": 7070}]}`,
-			[]Listen{{"0.0.0.0", 70, TLSAuto}, {"::1", 70, TLSAuto}, {"::", 7070, TLSAuto}}, nil},
-		{"host name addr", `{"root": "/r", "listen": {"addr": "localhost"}}`, []Listen{{"localhost", 70, TLSAuto}}, nil},
-		{"zoned addr", `{"root": "/r", "listen": {"addr": "fe80::1%eth0"}}`, []Listen{{"fe80::1%eth0", 70, TLSAuto}}, nil},
+			[]Listen{{"0.0.0.0", 70, TLSAuto, ""}, {"::1", 70, TLSAuto, ""}, {"::", 7070, TLSAuto, ""}}, nil},
+		{"host name addr", `{"root": "/r", "listen": {"addr": "localhost"}}`, []Listen{{"localhost", 70, TLSAuto, ""}}, nil},
+		{"zoned addr", `{"root": "/r", "listen": {"addr": "fe80::1%eth0"}}`, []Listen{{"fe80::1%eth0", 70, TLSAuto, ""}}, nil},
 		{"any free port", `{"root": "/r", "listen": [{"addr": "127.0.0.1", "port": 0}, {"addr": "127.0.0.1", "port": 0}]}`,
-			[]Listen{{"127.0.0.1", 0, TLSAuto}, {"127.0.0.1", 0, TLSAuto}}, nil},
-		{"deprecated port alone", "{\"root\": \"/r\",\n\"port\": 7070}", []Listen{{"::", 7070, TLSAuto}},
+			[]Listen{{"127.0.0.1", 0, TLSAuto, ""}, {"127.0.0.1", 0, TLSAuto, ""}}, nil},
+		{"deprecated port alone", "{\"root\": \"/r\",\n\"port\": 7070}", []Listen{{"::", 7070, TLSAuto, ""}},
 			[]string{"g.json:2: port: deprecated, use listen.port instead"}},
 		{"deprecated port fills listen without port", "{\"root\": \"/r\", \"listen\": {\"addr\": \"::1\"},\n\"port\": 7070}",
-			[]Listen{{"::1", 7070, TLSAuto}}, []string{"g.json:2: port: deprecated, use listen.port instead"}},
+			[]Listen{{"::1", 7070, TLSAuto, ""}}, []string{"g.json:2: port: deprecated, use listen.port instead"}},
 		{"listen port wins over deprecated port", "{\"root\": \"/r\",\n\"port\": 7070, \"listen\": {\"port\": 70}}",
-			[]Listen{{"::", 70, TLSAuto}}, []string{"g.json:2: port: deprecated and ignored, because listen.port is set"}},
+			[]Listen{{"::", 70, TLSAuto, ""}}, []string{"g.json:2: port: deprecated and ignored, because listen.port is set"}},
 		{"deprecated port for some list entries", "{\"root\": \"/r\",\n\"port\": 7070, \"listen\": [{\"port\": 70}, {\"addr\": \"::1\"}]}",
-			[]Listen{{"::", 70, TLSAuto}, {"::1", 7070, TLSAuto}}, []string{"g.json:2: port: deprecated, use listen.port instead"}},
+			[]Listen{{"::", 70, TLSAuto, ""}, {"::1", 7070, TLSAuto, ""}}, []string{"g.json:2: port: deprecated, use listen.port instead"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -487,7 +495,7 @@ func TestParseSpacecookieShapes(t *testing.T) {
   "user" : null,
   "root" : "/srv/gopher",
   "log" : { "enable" : true, "hide-ips" : true, "hide-time" : false, "level" : "info" }
-}`, Config{Hostname: "localhost", Root: "/srv/gopher", Listen: []Listen{{"::", 70, TLSAuto}},
+}`, Config{Hostname: "localhost", Root: "/srv/gopher", Listen: []Listen{{"::", 70, TLSAuto, ""}},
 			Log: Log{Enable: true, HideIPs: true, Level: "info"}}},
 		{"log enable only", `{
   "hostname" : "localhost",
@@ -495,10 +503,10 @@ func TestParseSpacecookieShapes(t *testing.T) {
   "user" : null,
   "root" : "./some/dir",
   "log" : { "enable" : false }
-}`, Config{Hostname: "localhost", Root: "./some/dir", Listen: []Listen{{"::", 7000, TLSAuto}},
+}`, Config{Hostname: "localhost", Root: "./some/dir", Listen: []Listen{{"::", 7000, TLSAuto, ""}},
 			Log: Log{Enable: false, HideIPs: true, Level: "info"}}},
 		{"minimal with user", `{"hostname": "example.org", "root": "/srv/gopher", "user": "gopher"}`,
-			Config{Hostname: "example.org", Root: "/srv/gopher", Listen: []Listen{{"::", 70, TLSAuto}}, User: "gopher",
+			Config{Hostname: "example.org", Root: "/srv/gopher", Listen: []Listen{{"::", 70, TLSAuto, ""}}, User: "gopher",
 				Log: Log{Enable: true, HideIPs: true, Level: "info"}}},
 	}
 	for _, tt := range tests {
@@ -525,10 +533,10 @@ func TestLoadSpacecookieSamples(t *testing.T) {
 		file string
 		want Config
 	}{
-		{"etc/spacecookie.json", Config{Hostname: "localhost", Root: "/srv/gopher", Listen: []Listen{{"::", 70, TLSAuto}},
+		{"etc/spacecookie.json", Config{Hostname: "localhost", Root: "/srv/gopher", Listen: []Listen{{"::", 70, TLSAuto, ""}},
 			Log: Log{Enable: true, HideIPs: true, Level: "info"}}},
 		{"test/integration/spacecookie.json", Config{Hostname: "localhost", Root: "./test/integration/root",
-			Listen: []Listen{{"::", 7000, TLSAuto}}, Log: Log{Enable: false, HideIPs: true, Level: "info"}}},
+			Listen: []Listen{{"::", 7000, TLSAuto, ""}}, Log: Log{Enable: false, HideIPs: true, Level: "info"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -623,7 +631,7 @@ func TestSuggest(t *testing.T) {
 	top := []string{"hostname", "root", "listen", "port", "public-port", "user", "log", "limits", "tls", "http-page"}
 	nested := map[string][]string{
 		"log":    {"enable", "hide-ips", "hide-time", "level"},
-		"limits": {"request-bytes", "request-timeout", "idle-timeout", "max-connections", "max-connections-per-ip"},
+		"limits": {"request-bytes", "request-timeout", "idle-timeout", "min-read-rate", "max-connections", "max-connections-per-ip", "max-connections-per-prefix"},
 		"listen": {"addr", "port", "tls"},
 	}
 	tests := []struct{ key, want string }{

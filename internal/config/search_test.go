@@ -128,3 +128,40 @@ func TestSearchHandBuilt(t *testing.T) {
 		t.Errorf("problems:\n got %q\nwant %q", msgs, want)
 	}
 }
+
+// TestVhostSearch: a vhost's search section is its own (never the
+// top-level one), checked against its own gateway directories.
+func TestVhostSearch(t *testing.T) {
+	c := mustParse(t, `{"root": "/srv", "search": {"selector": "/find"},
+"cgi": {"dirs": [{"selector": "/cgi-bin/"}]},
+"vhosts": [
+  {"hostname": "a.test", "root": "/a", "search": {"exclude": ["/private/"]}},
+  {"hostname": "b.test", "root": "/b"}
+]}`)
+	hosts := c.Hosts()
+	if hosts[0].Search == nil || hosts[0].Search.Selector != "/find" {
+		t.Errorf("default host's search: %+v", hosts[0].Search)
+	}
+	if s := hosts[1].Search; s == nil || s.Selector != "/search" || !reflect.DeepEqual(s.Exclude, []string{"/private/"}) {
+		t.Errorf("a.test's search: %+v", s)
+	}
+	if hosts[2].Search != nil {
+		t.Errorf("b.test inherits a search: %+v", hosts[2].Search)
+	}
+	d := c.Clone()
+	d.Vhosts[0].Search.Exclude[0] = "/changed/"
+	if c.Vhosts[0].Search.Exclude[0] != "/private/" {
+		t.Error("Clone shares a vhost's search section")
+	}
+	// The top-level cgi is not a.test's: its /cgi-bin/ is free there; its
+	// own gateway's directory is not.
+	if ps := c.check(false); len(ps) != 0 {
+		t.Errorf("problems: %v", ps)
+	}
+	got := strings.Join(valueLines(t, `{"root": "/srv", "vhosts": [{"hostname": "a.test", "root": "/a",
+"cgi": {"dirs": [{"selector": "/apps/"}]},
+"search": {"selector": "/apps/find"}}]}`), "\n")
+	if want := `g.json:3: vhosts[0].search.selector: "/apps/find" is in the gateway directory "/apps/", where programs answer: choose another selector`; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}

@@ -114,13 +114,18 @@ func TestValidateProblems(t *testing.T) {
 			[]string{`user: invalid user "1:": want a user name, a uid or uid:gid`}, false},
 		{"level not canonical", func(c *Config) { c.Log.Level = "WARN" },
 			[]string{`log.level: unknown level "WARN" (want debug, info, warn or error)`}, false},
-		{"limits", func(c *Config) { c.Limits = Limits{-1, -1, -time.Second, -1, maxCount + 1} },
+		{"limits", func(c *Config) {
+			c.Limits = Limits{RequestBytes: -1, RequestTimeout: -1, IdleTimeout: -time.Second, MaxConnections: -1,
+				MaxConnectionsPerIP: maxCount + 1, MaxConnectionsPerPrefix: -1, MinReadRate: 2 << 30}
+		},
 			[]string{
 				`limits.request-bytes: must be between 1 and 1048576, got -1`,
 				`limits.request-timeout: must be positive, got "-1ns"`,
 				`limits.idle-timeout: must be positive, got "-1s"`,
 				`limits.max-connections: must be between 1 and 2147483647, got -1`,
 				`limits.max-connections-per-ip: must be between 1 and 2147483647, got 2147483648`,
+				`limits.max-connections-per-prefix: must be between 1 and 2147483647, got -1`,
+				`limits.min-read-rate: must be between 1 and 1073741824, got 2147483648`,
 			}, false},
 		// A limit left at 0 is the server's default.
 		{"limits unset", func(c *Config) { c.Limits = Limits{} }, nil, false},

@@ -300,6 +300,9 @@ func listingTree(t *testing.T) string {
 		// Never listed.
 		".hidden": "", "GOPHERMAP": "", "Gophermap": "",
 		"tab\tname.txt": "", "new\nline.txt": "", "carriage\rreturn": "", "back\\slash.txt": "",
+		// Terminal controls: shown on a client's screen they would act.
+		"esc\x1b[2Jclear.txt": "", "bell\x07.txt": "", "bs\x08\x08\x08exe": "", "del\x7f.txt": "",
+		"c1-csi\u009b31m.txt": "", "raw-csi\x9b31m.txt": "",
 	}
 	for name, content := range files {
 		write(t, filepath.Join(root, name), content)
@@ -326,7 +329,8 @@ func TestListingGolden(t *testing.T) {
 	for _, e := range logs.FilterMessageSnippet("cannot be written into a menu").All() {
 		warned[e.ContextMap()["path"].(string)] = true
 	}
-	for _, p := range []string{`tab\x09name.txt`, `new\x0aline.txt`, `carriage\x0dreturn`, `back\\slash.txt`} {
+	for _, p := range []string{`tab\x09name.txt`, `new\x0aline.txt`, `carriage\x0dreturn`, `back\\slash.txt`,
+		`esc\x1b[2Jclear.txt`, `bell\x07.txt`, `bs\x08\x08\x08exe`, `del\x7f.txt`, `c1-csi\xc2\x9b31m.txt`, `raw-csi\x9b31m.txt`} {
 		if !warned[p] {
 			t.Errorf("no warning for %s; got %v", p, warned)
 		}

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"strings"
+	"unicode/utf8"
 )
 
 // This file exports the visibility rules of serving, so that other packages
@@ -26,10 +26,36 @@ func AllowedName(name string) bool {
 }
 
 // MenuSafeName reports whether a name that AllowedName accepts can also be
-// linked from a menu: no TAB, CR or LF (they would break the menu line), no
-// backslash and no NUL (selectors holding them are refused).
+// linked from a menu, as its display string and selector. TAB, CR and LF
+// would break the menu line; a backslash and NUL are refused in requests.
+// Every other C0 control, DEL and every C1 control would reach the
+// client's screen and act there (ESC and CSI start terminal escape
+// sequences, BS overstrikes, BEL rings): C1 as a character (U+0080–U+009F)
+// or as a byte 0x80–0x9F outside any UTF-8 sequence, which an 8-bit
+// terminal reads as the same control. Listings leave such names out (with
+// a warning) rather than show them escaped: an escaped name is not the
+// file's name, so a client could not request it by what it sees, and a
+// name like that is a mistake or an attack.
 func MenuSafeName(name string) bool {
-	return !strings.ContainsAny(name, "\t\r\n\\\x00")
+	for i := 0; i < len(name); {
+		c := name[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f || c == '\\' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(name[i:])
+		if r == utf8.RuneError && size == 1 {
+			r = rune(c) // a byte of another encoding
+		}
+		if r < 0xa0 {
+			return false
+		}
+		i += size
+	}
+	return true
 }
 
 // OpenDir opens directory dir (relative to root) for reading its entries.

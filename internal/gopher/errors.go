@@ -3,6 +3,7 @@ package gopher
 import (
 	"fmt"
 	"strconv"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -87,7 +88,13 @@ func ErrorResponse(k ErrorKind, sel, host string, port int) []byte {
 // Quote returns at most max bytes of s (plus "…" when cut) with every byte
 // that is not printable UTF-8 written as a \xNN escape and backslashes
 // doubled, so the result is safe in a menu line and in a log line (no log
-// injection, no terminal escapes).
+// injection, no terminal escapes). Printable means a graphic character
+// (unicode.IsGraphic: letters, marks, numbers, punctuation, symbols,
+// spaces): C0 and C1 controls, DEL, format characters (category Cf: the
+// bidirectional overrides such as U+202E that make a line read differently
+// from what it holds, zero-width characters, U+FEFF), line and paragraph
+// separators, private-use and unassigned code points are all escaped, each
+// byte of their UTF-8 encoding as \xNN.
 func Quote(s string, max int) string {
 	out := make([]byte, 0, min(len(s), max)+8)
 	cut := false
@@ -107,7 +114,7 @@ func Quote(s string, max int) string {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r != utf8.RuneError && c >= 0x80 && r >= 0xa0 && r != 0x2028 && r != 0x2029 {
+		if r != utf8.RuneError && c >= 0x80 && unicode.IsGraphic(r) {
 			out = append(out, s[i:i+size]...)
 			i += size
 			continue

@@ -34,3 +34,19 @@ func ValidHost(s string) bool {
 	}
 	return true
 }
+
+// CanonicalHost returns the form of a host name in which two names for the
+// same host are the same string: DNS names in lower case (they are
+// case-insensitive, RFC 4343) without the final dot, IP addresses in their
+// standard notation. Virtual hosts are looked up by it.
+func CanonicalHost(s string) string {
+	// Only what may be an address is parsed as one (IPv4 starts with a
+	// digit, IPv6 has a colon): a failed parse allocates its error, and
+	// this runs for every TLS handshake.
+	if strings.ContainsRune(s, ':') || s != "" && s[0] >= '0' && s[0] <= '9' {
+		if a, err := netip.ParseAddr(s); err == nil {
+			return a.String()
+		}
+	}
+	return strings.ToLower(strings.TrimSuffix(s, "."))
+}

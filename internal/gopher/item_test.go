@@ -85,6 +85,25 @@ func TestQuote(t *testing.T) {
 		{"café", 64, "café"},
 		{"caf\xe9", 64, `caf\xe9`},
 		{"\u2028", 64, `\xe2\x80\xa8`},
+		// Format characters (Cf): bidirectional overrides and isolates,
+		// zero-width characters, the byte-order mark, the soft hyphen.
+		{"file\u202etxt.exe", 64, `file\xe2\x80\xaetxt.exe`},
+		{"a\u2066b\u2069", 64, `a\xe2\x81\xa6b\xe2\x81\xa9`},
+		{"zero\u200bwidth\u200d", 64, `zero\xe2\x80\x8bwidth\xe2\x80\x8d`},
+		{"\ufeffbom", 64, `\xef\xbb\xbfbom`},
+		{"soft\u00adhyphen", 64, `soft\xc2\xadhyphen`},
+		// C1 controls as code points (U+009B is CSI on a terminal), DEL,
+		// BEL, BS.
+		{"\u009b31m", 64, `\xc2\x9b31m`},
+		{"\u0085next", 64, `\xc2\x85next`},
+		{"del\x7f bel\x07 bs\x08", 64, `del\x7f bel\x07 bs\x08`},
+		// Private use and unassigned code points.
+		{"\ue000", 64, `\xee\x80\x80`},
+		{"\U000e0001", 64, `\xf3\xa0\x80\x81`},
+		// What stays as it is: letters of any script, marks, symbols,
+		// spaces.
+		{"naïve 日本語 עברית \u00a0\u3000 €", 64, "naïve 日本語 עברית \u00a0\u3000 €"},
+		{"e\u0301 \U0001F600", 64, "e\u0301 \U0001F600"},
 		{strings.Repeat("x", 10), 4, "xxxx…"},
 		{"abcd", 4, "abcd"},
 	} {
@@ -107,6 +126,18 @@ func TestValidHost(t *testing.T) {
 	} {
 		if got := ValidHost(tt.host); got != tt.want {
 			t.Errorf("ValidHost(%q) = %v, want %v", tt.host, got, tt.want)
+		}
+	}
+}
+
+func TestCanonicalHost(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"A.Test", "a.test"}, {"a.test.", "a.test"}, {"WWW.A.TEST.", "www.a.test"},
+		{"localhost", "localhost"}, {"0:0::1", "::1"}, {"127.0.0.1", "127.0.0.1"},
+		{"", ""},
+	} {
+		if got := CanonicalHost(tt.in); got != tt.want {
+			t.Errorf("CanonicalHost(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

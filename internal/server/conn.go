@@ -1,6 +1,7 @@
 package server
 
 import (
+	"container/list"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -52,19 +53,31 @@ type conn struct {
 	st       *Settings       // the settings current when it was accepted
 	accepted time.Time
 
+	// host is the virtual host that answers: the listener's (nil when the
+	// settings lack it), then, over TLS, the one the server name chose.
+	host *Host
+	// unknownSNI is the server name of a handshake refused because no
+	// host has it.
+	unknownSNI string
+
 	// Set by the transport stage.
-	remote netip.AddrPort // the client's address; zero when unknown
-	ip     string         // its normalised form, the per-address cap's key
-	r      io.Reader      // where the request is read from
-	w      net.Conn       // where the response goes
-	tc     *tls.Conn      // the TLS connection when the client speaks TLS
+	remote    netip.AddrPort // the client's address; zero when unknown
+	ip        string         // its normalised form, the per-address cap's key
+	prefix    netip.Prefix   // its network, the per-prefix cap's key (see gopher.ClientPrefix)
+	hasPrefix bool           // false when the address is not an IP address
+	r         io.Reader      // where the request is read from
+	w         net.Conn       // where the response goes
+	tc        *tls.Conn      // the TLS connection when the client speaks TLS
 
 	// Guarded by srv.mu.
 	pending    bool   // holds a pending slot (see Server.admit)
-	counted    bool   // holds a slot under the global and per-address caps
+	counted    bool   // holds a slot under the global, per-address and per-prefix caps
 	busyReason string // set when the connection is only told the server is busy
 	state      connState
-	cut        bool // closed by Shutdown
+	cut        bool          // closed by Shutdown or evicted before its request
+	evicted    bool          // closed to give its slot to a newer connection
+	idleElem   *list.Element // in Server.idleConns while counted and without a request
+	resp       *response     // the response, once there is a request to answer
 }
 
 // incoming is what the read stage found: a request to hand to the handler,
@@ -124,18 +137,27 @@ func (c *conn) run() {
 	if !ok {
 		return
 	}
-	if !c.srv.activate(c) {
-		c.srv.logger.Debug("idle connection closed by shutdown", zap.String("client", c.logIP()))
-		return
-	}
 	ctx, cancel := context.WithCancel(c.srv.baseCtx)
 	defer cancel()
-	w := &response{rwc: c.w, idle: c.st.Limits.IdleTimeout, cancel: cancel, srv: c.srv}
-	if c.tc != nil {
-		w.maxWrite = tlsWriteChunk
+	w := c.newResponse(cancel)
+	if !c.srv.activate(c, w) {
+		w.finish()
+		c.srv.logger.Debug("idle connection closed", zap.String("client", c.logIP()), zap.String("by", c.closedBy()))
+		return
 	}
-	abort := c.answer(ctx, w, in)
-	c.finish(w, in, abort)
+	w.start()
+	c.answer(ctx, w, in)
+	c.finish(w, in)
+}
+
+// closedBy says why a connection without a request was closed.
+func (c *conn) closedBy() string {
+	c.srv.mu.Lock()
+	defer c.srv.mu.Unlock()
+	if c.evicted {
+		return "eviction"
+	}
+	return "shutdown"
 }
 
 // transport establishes who the client is and how it talks: its address,
@@ -144,6 +166,11 @@ func (c *conn) run() {
 func (c *conn) transport() bool {
 	c.remote = remoteAddrPort(c.rwc.RemoteAddr())
 	c.ip = clientIP(c.rwc.RemoteAddr())
+	c.prefix, c.hasPrefix = gopher.ClientPrefix(c.remote.Addr())
+	if c.host == nil {
+		c.unknownHost()
+		return false
+	}
 	if !c.srv.establish(c) {
 		_ = c.rwc.Close()
 		return false
@@ -154,13 +181,33 @@ func (c *conn) transport() bool {
 	return c.open()
 }
 
+// unknownHost closes a connection whose listener is bound to a host the
+// settings lack (a reload that dropped it, which the daemon refuses):
+// answering it from any other host would serve one host's files under
+// another's name.
+func (c *conn) unknownHost() {
+	c.srv.logger.Error("connection closed: the listener's virtual host is not configured",
+		zap.String("vhost", gopher.Quote(c.opts.Vhost, maxLogSelector)))
+	_ = c.rwc.Close()
+}
+
 // rejectBusy tells the client the server is busy, briefly and within a
-// short deadline, then closes.
+// short deadline, then closes. A client that opens a TLS handshake gets
+// the answer over TLS (see openBusy).
 func (c *conn) rejectBusy() {
+	if c.host == nil {
+		c.unknownHost()
+		return
+	}
 	c.srv.logBusy(c)
 	defer func() { _ = c.rwc.Close() }()
-	_ = c.rwc.SetDeadline(time.Now().Add(busyTimeout))
-	if _, err := c.rwc.Write(gopher.ErrorResponse(gopher.Busy, "", c.st.Hostname, c.st.Port)); err == nil {
+	deadline := time.Now().Add(busyTimeout)
+	_ = c.rwc.SetDeadline(deadline)
+	w, ok := c.openBusy(deadline)
+	if !ok {
+		return
+	}
+	if _, err := w.Write(gopher.ErrorResponse(gopher.Busy, "", c.host.Hostname, c.host.Port)); err == nil {
 		c.drain()
 	}
 }
@@ -214,53 +261,51 @@ func (c *conn) fill(req *gopher.Request) {
 		cs := c.tc.ConnectionState()
 		req.TLS = &cs
 	}
-	req.Host, req.Port = c.st.Hostname, c.st.Port
+	req.Host, req.Port = c.host.Hostname, c.host.Port
 }
 
 // answer writes the response: the handler's, or one of the server's own.
-// It reports whether the connection must be reset instead of closed.
-func (c *conn) answer(ctx context.Context, w *response, in incoming) (abort bool) {
+func (c *conn) answer(ctx context.Context, w *response, in incoming) {
 	switch {
 	case in.httpMethod != "":
 		limit := max(httpHeaderFactor*c.st.Limits.RequestBytes, minHTTPHeaderBytes)
 		discardHTTPHeader(in.rec.buf, c.r, limit)
 		w.Served(servedHTTP)
-		_, _ = w.Write(httpPage(in.httpMethod, c.st.Hostname, c.st.Port))
+		_, _ = w.Write(httpPage(in.httpMethod, c.host.Hostname, c.host.Port))
 	case in.kind != 0:
-		_, _ = w.Write(gopher.ErrorResponse(in.kind, "", c.st.Hostname, c.st.Port))
+		_, _ = w.Write(gopher.ErrorResponse(in.kind, "", c.host.Hostname, c.host.Port))
 		w.Served(in.kind.String())
 	case c.opts.TLS == TLSOnly && c.tc == nil:
 		c.tlsRequired(w)
 	default:
-		return c.handle(ctx, w, in.req)
+		c.handle(ctx, w, in.req)
 	}
-	return false
 }
 
-// finish logs the request and ends the connection: a reset when the
-// response failed halfway, else a graceful close.
-func (c *conn) finish(w *response, in incoming, abort bool) {
+// finish logs the request and ends the connection: a graceful close after
+// a complete response, a reset after one that was cut, whatever cut it
+// (the idle timeout, the read-rate floor, the shutdown grace running out,
+// a handler that aborted or panicked, a failed write): the one way a
+// client can tell a cut response from a whole one.
+func (c *conn) finish(w *response, in incoming) {
+	cut := w.finish()
 	sel := ""
 	if in.req != nil {
 		sel = in.req.Selector
 	}
-	c.logAccess(sel, w, time.Since(c.accepted))
-	if abort {
+	c.logAccess(sel, w, cut, time.Since(c.accepted))
+	if cut != "" {
 		c.reset()
 		return
 	}
-	if w.err != nil {
-		_ = c.rwc.Close()
-		return
-	}
-	_ = c.rwc.SetReadDeadline(time.Now().Add(lingerTimeout))
+	// The close_notify of TLS is a write: bounded by the linger time too.
+	_ = c.rwc.SetDeadline(time.Now().Add(lingerTimeout))
 	c.drain()
 	_ = c.rwc.Close()
 }
 
-// handle calls the handler, recovering a panic. It reports whether the
-// connection must be cut instead of closed gracefully.
-func (c *conn) handle(ctx context.Context, w *response, req *gopher.Request) (abort bool) {
+// handle calls the handler, recovering a panic.
+func (c *conn) handle(ctx context.Context, w *response, req *gopher.Request) {
 	defer func() {
 		p := recover()
 		if p == nil {
@@ -275,30 +320,29 @@ func (c *conn) handle(ctx context.Context, w *response, req *gopher.Request) (ab
 		}
 		w.Served(gopher.Internal.String())
 		// Part of a response went out: see reset.
-		w.Abort()
-		abort = true
+		w.setCut(cutPanic)
 	}()
-	if c.st.Handler == nil {
-		c.srv.logger.Error("no handler configured")
+	if c.host.Handler == nil {
+		c.srv.logger.Error("no handler configured", zap.String("vhost", c.host.Hostname))
 		_ = gopher.WriteError(w, req, gopher.Internal)
-		return false
+		return
 	}
-	c.st.Handler.ServeGopher(ctx, w, req)
-	return w.aborted
+	c.host.Handler.ServeGopher(ctx, w, req)
 }
 
-// reset ends a connection whose response failed halfway. Gopher has no
-// length to tell a truncated file from a whole one, so the connection is
-// reset (RST) rather than closed: the client then reports an error instead
-// of keeping half a file.
+// reset ends a connection whose response was cut. Gopher has no length to
+// tell a truncated file from a whole one, so the connection is reset (RST,
+// by closing with SO_LINGER 0) rather than closed: the client then reports
+// an error instead of keeping half a file, and the kernel drops what it
+// still held for the client instead of delivering it before a FIN.
 func (c *conn) reset() {
-	if tc, ok := c.rwc.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0)
+	if l, ok := c.rwc.(interface{ SetLinger(int) error }); ok {
+		_ = l.SetLinger(0)
 	}
 	_ = c.rwc.Close()
 }
 
-func (c *conn) logAccess(sel string, w *response, d time.Duration) {
+func (c *conn) logAccess(sel string, w *response, cut string, d time.Duration) {
 	served := w.served
 	if served == "" {
 		served = "none"
@@ -310,8 +354,14 @@ func (c *conn) logAccess(sel string, w *response, d time.Duration) {
 		zap.Int64("bytes", w.n),
 		zap.Duration("duration", d),
 	}
+	if len(c.st.Vhosts) > 0 {
+		fields = append(fields, zap.String("vhost", c.host.Hostname))
+	}
 	if c.tc != nil {
 		fields = append(fields, zap.Bool("tls", true))
+	}
+	if cut != "" {
+		fields = append(fields, zap.String("cut", cut))
 	}
 	if w.err != nil {
 		fields = c.errFields(w.err, fields...)
@@ -408,6 +458,8 @@ func reason(err error) string {
 		return "eof"
 	case errors.Is(err, io.ErrShortWrite):
 		return "short write"
+	case errors.Is(err, errCut):
+		return "cut"
 	}
 	return "error"
 }

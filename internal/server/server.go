@@ -2,17 +2,21 @@
 // lifecycle of every connection (deadlines, size and connection limits,
 // graceful close, panic recovery, the access log with IP redaction) and hands
 // each parsed request to a gopher.Handler. It also tells Gopher over TLS from
-// plain Gopher on the same port by the first byte, and answers web browsers
-// with an HTML page instead of Gopher bytes. It knows nothing about files,
-// gophermaps or where certificates come from.
+// plain Gopher on the same port by the first byte, chooses each connection's
+// virtual host (by TLS server name, else by listener; see Host), and answers
+// web browsers with an HTML page instead of Gopher bytes. It knows nothing
+// about files, gophermaps or where certificates come from.
 package server
 
 import (
+	"container/list"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -37,24 +41,40 @@ type Limits struct {
 	// connection is accepted, to complete a TLS handshake (if it opens
 	// with one) and send the whole request line.
 	RequestTimeout time.Duration
-	// IdleTimeout is how long a client may accept no response data at all
-	// before it is cut off. A slow client that keeps making progress is not.
+	// IdleTimeout is how long a client may take no response data at all
+	// before the response is cut, counted from the last byte the client
+	// took (acknowledged: bytes that only filled the kernel's buffers do
+	// not count) while data waited for it. A slow client that keeps making
+	// progress is not cut by it.
 	IdleTimeout time.Duration
-	// MaxConnections caps the connections served at once.
+	// MinReadRate is the slowest a client may take a response, in bytes a
+	// second averaged over IdleTimeout while data waits for it; a slower
+	// one is cut, so that reading a byte now and then does not hold a
+	// connection slot for ever.
+	MinReadRate int
+	// MaxConnections caps the connections served at once. When they are
+	// all taken, a new client takes the slot of the oldest connection that
+	// has not sent its request yet and whose address holds more
+	// connections than the new client's, if there is one.
 	MaxConnections int
 	// MaxConnectionsPerIP caps the connections served at once for one client
 	// address.
 	MaxConnectionsPerIP int
+	// MaxConnectionsPerPrefix caps them for one network: an IPv4 /24 or an
+	// IPv6 /48 (see gopher.ClientPrefix).
+	MaxConnectionsPerPrefix int
 }
 
 // DefaultLimits returns the limits used for fields left at zero.
 func DefaultLimits() Limits {
 	return Limits{
-		RequestBytes:        1024,
-		RequestTimeout:      10 * time.Second,
-		IdleTimeout:         30 * time.Second,
-		MaxConnections:      1024,
-		MaxConnectionsPerIP: 32,
+		RequestBytes:            1024,
+		RequestTimeout:          10 * time.Second,
+		IdleTimeout:             30 * time.Second,
+		MinReadRate:             1024,
+		MaxConnections:          1024,
+		MaxConnectionsPerIP:     32,
+		MaxConnectionsPerPrefix: 64,
 	}
 }
 
@@ -75,6 +95,12 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxConnectionsPerIP <= 0 {
 		l.MaxConnectionsPerIP = d.MaxConnectionsPerIP
 	}
+	if l.MinReadRate <= 0 {
+		l.MinReadRate = d.MinReadRate
+	}
+	if l.MaxConnectionsPerPrefix <= 0 {
+		l.MaxConnectionsPerPrefix = d.MaxConnectionsPerPrefix
+	}
 	return l
 }
 
@@ -82,26 +108,44 @@ func (l Limits) withDefaults() Limits {
 // change. A connection uses the Settings current when it was accepted until
 // it ends.
 type Settings struct {
-	// Handler answers requests. A nil Handler answers every request with an
-	// internal-error item.
+	// Handler answers the default host's requests: those of every
+	// connection that chooses no virtual host (see Host). A nil Handler
+	// answers every request with an internal-error item.
 	Handler gopher.Handler
-	// Hostname and Port are written into the error items the server itself
-	// generates (too large, timeout, busy, bad request).
+	// Hostname and Port are the default host's: written into the error
+	// items the server itself generates (too large, timeout, busy, bad
+	// request) and given to the handler in the Request.
 	Hostname string
 	Port     int
+	// Vhosts are the virtual hosts besides the default one. A reload
+	// swaps them with the rest of the Settings.
+	Vhosts []Host
+	// RejectUnknownSNI fails the TLS handshake, with the unrecognized_name
+	// alert, of a client whose server name (SNI) is no host's. Off, such
+	// a client is served as if it had sent no name.
+	RejectUnknownSNI bool
 	// Limits bound each connection and the number of connections.
 	Limits Limits
 	// HideIPs keeps client addresses out of every log line.
 	HideIPs bool
 	// TLS, when set, serves the clients that open with a TLS handshake on
-	// listeners whose mode is not TLSOff. Swap certificates through its
-	// GetCertificate; the Config itself must not change once in use.
+	// listeners whose mode is not TLSOff. Its GetCertificate (or else its
+	// first Certificates entry) gives the default host's certificate, and
+	// that of every vhost without one of its own: swap certificates
+	// through it. The server hands handshakes a clone that chooses the
+	// host (see Host), so its own GetConfigForClient is not used. The
+	// Config itself must not change once in use.
 	TLS *tls.Config
 	// HTTPPage answers a request line that is an HTTP request ("GET /
 	// HTTP/1.1") with an HTTP/1.0 response carrying a short HTML page that
 	// says this is a Gopher server, after reading the request's header.
 	// Off, such a line is an ordinary selector.
 	HTTPPage bool
+
+	// Filled in by Update.
+	defaultHost *Host            // the default host, from Handler, Hostname and Port
+	hosts       map[string]*Host // every host by each of its names (see hostIndex)
+	serveTLS    *tls.Config      // TLS as handshakes use it (see Server.serveTLS)
 }
 
 // Server serves Gopher connections from any number of listeners. Create it
@@ -123,18 +167,31 @@ type Server struct {
 	closed    bool
 	listeners map[*closeOnceListener]struct{}
 	conns     map[*conn]struct{}
-	pending   int            // connections whose address is not established yet
-	total     int            // connections counted against the limits
-	perIP     map[string]int // the same, by normalised client address
-	busy      int            // goroutines sending a busy answer
-	busyCount int            // rejections since the last info line about them
-	busyLog   time.Time      // when that line was written
+	pending   int                  // connections whose address is not established yet
+	total     int                  // connections counted against the limits
+	perIP     map[string]int       // the same, by normalised client address
+	perPrefix map[netip.Prefix]int // the same, by network (gopher.ClientPrefix)
+	idleConns *list.List           // counted connections without a request yet, oldest first
+	evictions int                  // idle connections closed for a newer one, in all
+	busy      int                  // goroutines sending a busy answer
+	busyCount int                  // rejections since the last info line about them
+	busyLog   time.Time            // when that line was written
 
 	// sendfileChunks counts sendfile calls and slowWrites the writes that
 	// hit IdleTimeout after making progress, so tests can prove that file
 	// responses take the zero-copy path and that slow clients are kept.
 	sendfileChunks atomic.Int64
 	slowWrites     atomic.Int64
+
+	// tcpInfo says whether the kernel reports what clients acknowledged
+	// (tcpInfoUnknown until the first response asks: see canWatch).
+	tcpInfo atomic.Int32
+
+	// tlsMu guards the TLS config derived for handshakes from the last
+	// Settings.TLS seen (see serveTLS).
+	tlsMu    sync.Mutex
+	tlsBase  *tls.Config
+	tlsServe *tls.Config
 }
 
 // New returns a Server that logs to logger (nil discards the log) and serves
@@ -151,6 +208,8 @@ func New(logger *zap.Logger, s Settings) *Server {
 		listeners:  make(map[*closeOnceListener]struct{}),
 		conns:      make(map[*conn]struct{}),
 		perIP:      make(map[string]int),
+		perPrefix:  make(map[netip.Prefix]int),
+		idleConns:  list.New(),
 	}
 	srv.Update(s)
 	return srv
@@ -161,15 +220,27 @@ func New(logger *zap.Logger, s Settings) *Server {
 // finish with the settings they started with.
 func (s *Server) Update(st Settings) {
 	st.Limits = st.Limits.withDefaults()
+	st.Vhosts = slices.Clone(st.Vhosts)
+	st.defaultHost = &Host{Hostname: st.Hostname, Port: st.Port, Handler: st.Handler}
+	st.hosts = hostIndex(st.defaultHost, st.Vhosts)
+	st.serveTLS = s.serveTLS(st.TLS)
 	s.settings.Store(&st)
 }
 
 // ListenerOptions describe what a listener does beyond accepting: how it
-// treats TLS today; the PROXY protocol and a virtual-host binding plug in
-// here too. The zero value is a listener in TLSAuto mode.
+// treats TLS and which host it serves; the PROXY protocol plugs in here
+// too. The zero value is a listener in TLSAuto mode serving the default
+// host.
 type ListenerOptions struct {
 	// TLS says how the listener treats TLS when Settings.TLS is set.
 	TLS TLSMode
+	// Vhost names the host (a Hostname or an alias of one of
+	// Settings.Vhosts, or the default Hostname) that the listener's
+	// clients get unless their TLS server name chooses another; "" is the
+	// default host. A connection on a listener that names a host the
+	// current Settings lack is closed at once, with an error in the log:
+	// it never falls back to another host.
+	Vhost string
 }
 
 // Serve accepts connections on ln and serves each in its own goroutine. It
@@ -285,6 +356,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 	s.mu.Lock()
 	for c := range s.conns {
+		// A response in flight is cut like any other (see response.cut):
+		// the client sees a reset, not a clean end of a partial file.
+		if c.resp != nil && c.resp.cut(cutShutdown) {
+			continue
+		}
 		c.cut = true
 		_ = c.rwc.Close()
 	}
@@ -314,6 +390,9 @@ func (s *Server) trackListener(l *closeOnceListener, add bool) bool {
 	return true
 }
 
+// pendingFactor bounds pending connections relative to MaxConnections.
+const pendingFactor = 4
+
 // admit takes a new connection in and returns it, ready to run in its own
 // goroutine: to be served, or (the server being full) to be told it is
 // busy. It returns nil when the connection was closed at once: the server
@@ -324,10 +403,15 @@ func (s *Server) trackListener(l *closeOnceListener, add bool) bool {
 // A connection whose address is not yet established holds a pending slot,
 // not one under the caps: a flood of connections that the per-address cap
 // refuses must not take the slots of other clients while it is being
-// refused. Pending slots are bounded by MaxConnections too.
+// refused. Pending slots are bounded (pendingFactor × MaxConnections): a
+// connection is pending only until its goroutine first runs, unless a PROXY
+// header is awaited, so the bound is for floods, and it is generous because
+// a busy scheduler can leave many goroutines unstarted for a moment. With every
+// slot taken, a connection is still admitted while some slot holder has
+// not sent its request: establish may evict it.
 func (s *Server) admit(rwc net.Conn, o ListenerOptions) *conn {
 	st := s.settings.Load()
-	c := &conn{srv: s, rwc: rwc, opts: o, st: st, accepted: time.Now()}
+	c := &conn{srv: s, rwc: rwc, opts: o, st: st, host: st.listenerHost(o), accepted: time.Now()}
 
 	s.mu.Lock()
 	if s.closed {
@@ -336,7 +420,7 @@ func (s *Server) admit(rwc net.Conn, o ListenerOptions) *conn {
 		return nil
 	}
 	switch {
-	case s.total < st.Limits.MaxConnections && s.pending < st.Limits.MaxConnections:
+	case (s.total < st.Limits.MaxConnections || s.idleConns.Len() > 0) && s.pending < pendingFactor*st.Limits.MaxConnections:
 		s.pending++
 		c.pending = true
 	case s.toBusyLocked(c):
@@ -353,26 +437,87 @@ func (s *Server) admit(rwc net.Conn, o ListenerOptions) *conn {
 }
 
 // establish counts c, whose client address is now known, against the
-// per-address cap and the global cap. Over either, c is to be told the
-// server is busy; establish reports false when even that is not worth it
-// and c is to be closed without a word.
+// per-address, per-prefix and global caps. At the global cap a connection
+// that has not sent its request yet gives c its slot (see evictIdleLocked):
+// it cost nothing to serve so far. Over a cap, c is to be told the server
+// is busy; establish reports false when even that is not worth it and c is
+// to be closed without a word.
 func (s *Server) establish(c *conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pending--
 	c.pending = false
+	lim := c.st.Limits
 	switch {
-	case s.perIP[c.ip] >= c.st.Limits.MaxConnectionsPerIP:
+	case s.perIP[c.ip] >= lim.MaxConnectionsPerIP:
 		c.busyReason = "max-connections-per-ip"
-	case s.total >= c.st.Limits.MaxConnections:
+	case c.hasPrefix && s.perPrefix[c.prefix] >= lim.MaxConnectionsPerPrefix:
+		c.busyReason = "max-connections-per-prefix"
+	case s.total >= lim.MaxConnections && !s.evictIdleLocked(c):
 		c.busyReason = "max-connections"
 	default:
-		s.total++
-		s.perIP[c.ip]++
-		c.counted = true
+		s.countLocked(c)
 		return true
 	}
 	return s.toBusyLocked(c)
+}
+
+// countLocked gives c a slot under the caps. s.mu must be held.
+func (s *Server) countLocked(c *conn) {
+	s.total++
+	s.perIP[c.ip]++
+	if c.hasPrefix {
+		s.perPrefix[c.prefix]++
+	}
+	c.counted = true
+	c.idleElem = s.idleConns.PushBack(c)
+}
+
+// uncountLocked frees c's slot. s.mu must be held.
+func (s *Server) uncountLocked(c *conn) {
+	if !c.counted {
+		return
+	}
+	c.counted = false
+	s.total--
+	if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
+		delete(s.perIP, c.ip)
+	}
+	if c.hasPrefix {
+		if s.perPrefix[c.prefix]--; s.perPrefix[c.prefix] <= 0 {
+			delete(s.perPrefix, c.prefix)
+		}
+	}
+	if c.idleElem != nil {
+		s.idleConns.Remove(c.idleElem)
+		c.idleElem = nil
+	}
+}
+
+// evictScan bounds how far evictIdleLocked looks for a victim.
+const evictScan = 64
+
+// evictIdleLocked frees a slot for the newcomer c by closing a connection
+// without a request: the oldest one whose address holds more connections
+// than c's does. The second condition keeps a flood of silent connections
+// from displacing a client with few connections that has not yet sent its
+// request (under a flood, the oldest may be only milliseconds old): the
+// flood's newcomers can only displace the flood. It reports whether it
+// found one among the evictScan oldest. s.mu must be held.
+func (s *Server) evictIdleLocked(c *conn) bool {
+	mine := s.perIP[c.ip]
+	for e, i := s.idleConns.Front(), 0; e != nil && i < evictScan; e, i = e.Next(), i+1 {
+		v := e.Value.(*conn)
+		if s.perIP[v.ip] <= mine {
+			continue
+		}
+		s.uncountLocked(v)
+		v.cut, v.evicted = true, true
+		s.evictions++
+		_ = v.rwc.Close()
+		return true
+	}
+	return false
 }
 
 // toBusyLocked moves c to the busy answers, unless so many are being sent
@@ -425,12 +570,7 @@ func (s *Server) release(c *conn) {
 	if c.pending {
 		s.pending--
 	}
-	if c.counted {
-		s.total--
-		if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
-			delete(s.perIP, c.ip)
-		}
-	}
+	s.uncountLocked(c)
 	if c.state == stateBusy {
 		s.busy--
 	}
@@ -438,16 +578,30 @@ func (s *Server) release(c *conn) {
 	s.wg.Done()
 }
 
-// activate marks c as having a request to answer, so Shutdown waits for it
-// instead of closing it. It reports false when Shutdown already closed c.
-func (s *Server) activate(c *conn) bool {
+// activate marks c as having a request to answer with w, so Shutdown
+// waits for it (or cuts w) instead of closing it, and no newcomer can
+// evict it. It reports false when c was closed already, by Shutdown or by
+// an eviction.
+func (s *Server) activate(c *conn, w *response) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c.cut {
 		return false
 	}
 	c.state = stateActive
+	c.resp = w
+	if c.idleElem != nil {
+		s.idleConns.Remove(c.idleElem)
+		c.idleElem = nil
+	}
 	return true
+}
+
+// wasCut reports whether c was closed by Shutdown or an eviction.
+func (s *Server) wasCut(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return c.cut || s.closed
 }
 
 // closeOnceListener lets Serve and Shutdown both close a listener without a

@@ -372,7 +372,7 @@ func TestWriteProgressRule(t *testing.T) {
 			srv := New(nil, Settings{})
 			cancelled := false
 			c := &stallConn{step: tt.step}
-			w := &response{rwc: c, idle: time.Second, cancel: func() { cancelled = true }, srv: srv}
+			w := &response{rwc: c, conn: c, idle: time.Second, cancel: func() { cancelled = true }, srv: srv}
 			n, err := w.Write(data)
 			if (err != nil) != tt.wantErr || cancelled != tt.wantErr {
 				t.Fatalf("Write = %d, %v (context cancelled %v), want error %v", n, err, cancelled, tt.wantErr)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -77,23 +78,101 @@ func (c *conn) open() bool {
 		_ = c.rwc.Close()
 		return false
 	}
-	tc := tls.Server(&peekedConn{Conn: c.rwc, first: first[0]}, c.st.TLS)
+	tc := c.tlsServer(first[0])
 	if err := tc.Handshake(); err != nil {
+		if c.unknownSNI != "" {
+			c.refuseSNI()
+			return false
+		}
 		fields := []zap.Field{zap.String("client", c.logIP()), zap.String("error", c.scrub(handshakeReason(err)))}
 		if !c.st.HideIPs {
 			fields = append(fields, zap.String("detail", err.Error()))
 		}
-		if c.srv.shuttingDown() {
-			c.srv.logger.Debug("TLS handshake cut by shutdown", fields...)
+		if c.srv.wasCut(c) {
+			c.srv.logger.Debug("TLS handshake cut by shutdown or eviction", fields...)
 		} else {
 			c.srv.logger.Info("TLS handshake failed", fields...)
 		}
 		_ = c.rwc.Close()
 		return false
 	}
+	// A resumed session chose no certificate, so the host is chosen again
+	// here, from the server name of this handshake.
+	h := c.sniHost(tc.ConnectionState().ServerName)
+	if h == nil {
+		c.unknownSNI = tc.ConnectionState().ServerName
+		c.refuseSNI()
+		return false
+	}
+	c.host = h
 	c.tc = tc
 	c.r, c.w = tc, tc
 	return true
+}
+
+// tlsServer starts the server side of TLS on the connection, whose first
+// byte, already read, is first. The handshake chooses the host (see
+// hostCertificate).
+func (c *conn) tlsServer(first byte) *tls.Conn {
+	return tls.Server(&peekedConn{Conn: c.rwc, first: first, c: c}, c.st.serveTLS)
+}
+
+// refuseSNI logs and closes a connection whose TLS server name is no
+// host's, with unknown names refused. The name is the client's own words:
+// quoted, and never an address (SNI carries DNS names only).
+func (c *conn) refuseSNI() {
+	c.srv.logger.Info("TLS handshake refused: unknown server name", zap.String("client", c.logIP()),
+		zap.String("sni", gopher.Quote(c.unknownSNI, maxLogSelector)))
+	_ = c.rwc.Close()
+}
+
+// openBusy returns where the busy answer goes. On a listener that may
+// serve TLS it looks at the first byte first, within half the busy
+// deadline: a client that opens a handshake gets it completed (within the
+// deadline) and the answer over TLS, because in plaintext it would only
+// report a protocol error (OpenSSL: WRONG_VERSION_NUMBER). Any other
+// client, and one that sends nothing so soon, gets the plain answer. It
+// reports false when the client is gone or the handshake failed.
+func (c *conn) openBusy(deadline time.Time) (io.Writer, bool) {
+	if c.opts.TLS == TLSOff || c.st.TLS == nil {
+		return c.rwc, true
+	}
+	_ = c.rwc.SetReadDeadline(time.Now().Add(busyTimeout / 2))
+	var first [1]byte
+	n, err := io.ReadFull(c.rwc, first[:])
+	_ = c.rwc.SetReadDeadline(deadline)
+	switch {
+	case n == 0 && isTimeout(err):
+		return c.rwc, true
+	case n == 0:
+		return nil, false
+	case first[0] != recordTypeHandshake:
+		return c.rwc, true
+	}
+	// The answer names the host the client chose, as any other would. A
+	// name refused is only a debug line here, as every failure of a busy
+	// answer is, so that a flood does not flood the log.
+	tc := c.tlsServer(first[0])
+	var h *Host
+	reason := ""
+	switch err := tc.Handshake(); {
+	case err != nil && c.unknownSNI == "":
+		reason = c.scrub(handshakeReason(err))
+	case err != nil:
+		reason = "unknown server name"
+	default:
+		if h = c.sniHost(tc.ConnectionState().ServerName); h == nil {
+			reason = "unknown server name" // a resumed session
+		}
+	}
+	if reason != "" {
+		c.srv.logger.Debug("TLS handshake for a busy answer failed", zap.String("client", c.logIP()),
+			zap.String("error", reason))
+		return nil, false
+	}
+	c.host = h
+	c.tc = tc
+	return tc, true
 }
 
 // handshakeReason describes a failed handshake without the client's
@@ -114,16 +193,18 @@ func handshakeReason(err error) string {
 func (c *conn) tlsRequired(w *response) {
 	w.Served(servedTLSRequired)
 	item := gopher.Item{Type: gopher.TypeError, Display: tlsRequiredMsg, Selector: gopher.ErrorSelector,
-		Host: c.st.Hostname, Port: c.st.Port}
+		Host: c.host.Hostname, Port: c.host.Port}
 	_, _ = w.Write(gopher.Menu{item}.Bytes())
 }
 
 // peekedConn gives the TLS stack the connection with the byte read to
-// recognise the handshake put back in front.
+// recognise the handshake put back in front, and the GetCertificate of the
+// handshake the connection it chooses a host for.
 type peekedConn struct {
 	net.Conn
 	first byte
 	taken bool
+	c     *conn // whose host the handshake chooses
 }
 
 func (p *peekedConn) Read(b []byte) (int, error) {

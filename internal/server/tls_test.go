@@ -577,3 +577,37 @@ func (r *oneByteReader) Read(p []byte) (int, error) {
 	r.s = r.s[1:]
 	return 1, nil
 }
+
+// TestBusyOverTLS: a TLS client over a cap gets the busy item over TLS,
+// within the busy deadline, instead of plaintext its TLS stack would
+// report as a protocol error; a plain client on the same port still gets
+// it in plaintext.
+func TestBusyOverTLS(t *testing.T) {
+	holder, client := testCert(t, testHost)
+	b := newBlocker("A")
+	st := baseSettings(b)
+	st.Limits.MaxConnections = 1
+	h := startTLS(t, st, holder, TLSAuto)
+	held := startBlocked(t, b, h.addr, nil)
+
+	start := time.Now()
+	got, state := tlsRoundTrip(t, h.addr, client, "/x\r\n")
+	if string(got) != errorItem(gopher.Busy) || !state.HandshakeComplete {
+		t.Errorf("TLS client over the cap got %q (handshake complete %v), want the busy item over TLS", got, state.HandshakeComplete)
+	}
+	if d := time.Since(start); d > busyTimeout {
+		t.Errorf("busy answer over TLS took %v, longer than the busy deadline %v", d, busyTimeout)
+	}
+	// With MaxConnections 1, one busy answer at a time: past that the
+	// server closes without one.
+	waitFor(t, "the busy answer to end", func() bool {
+		h.srv.mu.Lock()
+		defer h.srv.mu.Unlock()
+		return h.srv.busy == 0
+	})
+	if got := string(roundTrip(t, h.addr, "/x\r\n")); got != errorItem(gopher.Busy) {
+		t.Errorf("plain client over the cap got %q, want the busy item", got)
+	}
+	close(b.release)
+	readAll(t, held)
+}
