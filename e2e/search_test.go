@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -402,4 +403,62 @@ func sorted(s []string) []string {
 func isDir(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
+}
+
+// TestSearchPerVhostThroughBinary: a plain listener bound to b.test
+// searches b.test's tree with its own search; the default host's search
+// never finds b.test's files, and --check refuses a vhost's search
+// selector in its own gateway directory (exit 2, file:line: key:).
+func TestSearchPerVhostThroughBinary(t *testing.T) {
+	curl := needTool(t, "curl")
+	probe, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("no second loopback address: %v", err)
+	}
+	_ = probe.Close()
+	dRoot, bRoot := t.TempDir(), t.TempDir()
+	writeTree(t, dRoot, map[string]string{"d.txt": "Default words\ndefaultword\n"})
+	writeTree(t, bRoot, map[string]string{"b.txt": "B words\nbeeword\n"})
+	p1, p2 := freePort(t), freePort(t)
+	cfg := map[string]any{
+		"hostname": "localhost", "root": dRoot,
+		"listen": []any{
+			map[string]any{"addr": "127.0.0.1", "port": p1},
+			map[string]any{"addr": "127.0.0.2", "port": p2, "vhost": "b.test"},
+		},
+		"search": map[string]any{},
+		"vhosts": []any{map[string]any{"hostname": "b.test", "root": bRoot, "search": map[string]any{}}},
+	}
+	d := start(t, fmt.Sprintf("127.0.0.1:%d", p1), writeConfig(t, cfg))
+	d.searchUntil("defaultword", "0Default words\t/d.txt\tlocalhost\t"+strconv.Itoa(p1)+"\r\n")
+	if got := d.search("beeword"); !strings.HasPrefix(got, "i0 results for") {
+		t.Errorf("the default host finds b.test's file:\n%s", got)
+	}
+	want := fmt.Sprintf("0B words\t/b.txt\tb.test\t%d\r\n", p2)
+	url := fmt.Sprintf("gopher://127.0.0.2:%d/7/search%%09beeword", p2)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := exec.Command(curl, "-sS", "--max-time", "20", url).Output()
+		if err != nil {
+			t.Fatalf("curl %s: %v", url, err)
+		}
+		if strings.Contains(string(out), want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("curl %s:\n%s", url, out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out, _ := exec.Command(curl, "-sS", "--max-time", "20", fmt.Sprintf("gopher://127.0.0.2:%d/7/search%%09defaultword", p2)).Output(); !strings.HasPrefix(string(out), "i0 results for") {
+		t.Errorf("b.test finds the default host's file:\n%s", out)
+	}
+
+	cfg["vhosts"] = []any{map[string]any{"hostname": "b.test", "root": bRoot,
+		"cgi": map[string]any{"dirs": []any{map[string]any{"selector": "/cgi-bin/"}}}, "search": map[string]any{"selector": "/cgi-bin/find"}}}
+	path := writeConfig(t, cfg)
+	code, _, errOut := runGopherd(t, "--check", path)
+	if code != 2 || !strings.Contains(errOut, path+":") || !strings.Contains(errOut, `vhosts[0].search.selector: "/cgi-bin/find" is in the gateway directory "/cgi-bin/"`) {
+		t.Errorf("--check on a vhost's search selector in its cgi directory: exit %d, %q", code, errOut)
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path"
@@ -248,5 +249,90 @@ func TestDemo(t *testing.T) {
 	}
 	if got := r.query("gopher"); !strings.Contains(got, "0gopherd\t/about.txt\tlocalhost\t"+port+"\r\n") {
 		t.Errorf("search in the demo:\n%s", got)
+	}
+}
+
+// TestSearchPerVhost: each host's search indexes its own root and names
+// the host in its menus; a host without a search section has none; two
+// hosts serving one root with one search configuration share its index.
+func TestSearchPerVhost(t *testing.T) {
+	dRoot, aRoot, bRoot := vhostTrees(t)
+	writeFiles(t, dRoot, map[string]string{"d-words.txt": "D words\ndwordonly\n"})
+	writeFiles(t, aRoot, map[string]string{"a-words.txt": "A words\nawordonly\n"})
+	writeFiles(t, bRoot, map[string]string{"b-words.txt": "B words\nbwordonly\n"})
+	dir := t.TempDir()
+	cert, key := certPair(t, dir, "all", time.Time{}, 2, "main.test", "a.test", "b.test", "c.test")
+	cfgPath := filepath.Join(dir, "gopherd.json")
+	cfg := map[string]any{
+		"hostname": "main.test", "root": dRoot,
+		"listen": map[string]any{"addr": "127.0.0.1", "port": 0},
+		"tls":    map[string]any{"certificate": cert, "key": key},
+		"search": map[string]any{},
+		"vhosts": []any{
+			map[string]any{"hostname": "a.test", "root": aRoot, "search": map[string]any{"selector": "/find"}},
+			map[string]any{"hostname": "b.test", "root": bRoot},
+			map[string]any{"hostname": "c.test", "root": dRoot, "search": map[string]any{}},
+		},
+	}
+	writeJSON(t, cfgPath, cfg)
+	r := mustStart(t, cfgPath)
+	port := r.Addrs()[0].(*net.TCPAddr).Port
+	ask := func(sni, req string) string {
+		t.Helper()
+		var got string
+		waitFor(t, "the index of "+sni, func() bool {
+			got, _ = mustSNI(t, r.addr, sni, req)
+			return !strings.Contains(got, "being built")
+		})
+		return got
+	}
+	hostPort := func(host string) string { return fmt.Sprintf("\t%s\t%d\r\n", host, port) }
+
+	if n := len(r.d.searches.running); n != 2 {
+		t.Errorf("%d search indexes for main.test, a.test and c.test (main and c share one), want 2", n)
+	}
+	for _, tt := range []struct {
+		sni, sel, word, file string
+		others               []string
+	}{
+		{"main.test", "/search", "dwordonly", "/d-words.txt", []string{"awordonly", "bwordonly"}},
+		{"c.test", "/search", "dwordonly", "/d-words.txt", []string{"awordonly", "bwordonly"}},
+		{"a.test", "/find", "awordonly", "/a-words.txt", []string{"dwordonly", "bwordonly"}},
+	} {
+		got := ask(tt.sni, tt.sel+"\t"+tt.word)
+		if !strings.Contains(got, "0A words\t"+tt.file+hostPort(tt.sni)) && !strings.Contains(got, "0D words\t"+tt.file+hostPort(tt.sni)) {
+			t.Errorf("%s: %s not found in its own root:\n%s", tt.sni, tt.word, got)
+		}
+		for _, w := range tt.others {
+			if got := ask(tt.sni, tt.sel+"\t"+w); !strings.HasPrefix(got, "i0 results for") {
+				t.Errorf("%s finds %s of another host:\n%s", tt.sni, w, got)
+			}
+		}
+		if menu, _ := mustSNI(t, r.addr, tt.sni, "/"); !strings.Contains(menu, "7Search this gopherhole\t"+tt.sel+hostPort(tt.sni)) {
+			t.Errorf("%s: the root listing lacks its search item:\n%s", tt.sni, menu)
+		}
+	}
+	if got, _ := mustSNI(t, r.addr, "b.test", "/search\tbwordonly"); !strings.HasPrefix(got, "3") {
+		t.Errorf("b.test has no search section but answers one:\n%s", got)
+	}
+	if menu, _ := mustSNI(t, r.addr, "b.test", "/"); strings.Contains(menu, "Search this gopherhole") {
+		t.Errorf("b.test's root listing offers a search:\n%s", menu)
+	}
+
+	// A reload that leaves the sections alone keeps both indexes; one
+	// that gives b.test a search adds its own.
+	before := slices.Clone(r.d.searches.running)
+	r.Reload()
+	if !slices.Equal(r.d.searches.running, before) {
+		t.Error("an unchanged reload rebuilt an index")
+	}
+	cfg["vhosts"].([]any)[1].(map[string]any)["search"] = map[string]any{}
+	writeJSON(t, cfgPath, cfg)
+	r.Reload()
+	if n := len(r.d.searches.running); n != 3 || !slices.Contains(r.d.searches.running, before[0]) || !slices.Contains(r.d.searches.running, before[1]) {
+		t.Errorf("after giving b.test a search: %d indexes, kept the others: %v", n, slices.Contains(r.d.searches.running, before[0]))
+	}
+	if got := ask("b.test", "/search\tbwordonly"); !strings.Contains(got, "/b-words.txt"+hostPort("b.test")) {
+		t.Errorf("b.test's new search:\n%s", got)
 	}
 }
