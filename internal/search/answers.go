@@ -27,6 +27,7 @@ type answers struct {
 	bytes    int64
 	maxBytes int64
 	maxEntry int64
+	hits     int64 // answers served from the cache, for benchmarks
 }
 
 type answerKey struct {
@@ -78,6 +79,7 @@ func (a *answers) get(k answerKey) []byte {
 		return nil
 	}
 	a.lru.MoveToFront(el)
+	a.hits++
 	return el.Value.(*answer).body
 }
 
@@ -125,6 +127,16 @@ func (a *answers) hash(k answerKey) uint64 {
 // hundred bytes of list element, map entry and struct.
 func (a *answers) cost(k answerKey, body []byte) int64 {
 	return int64(len(body)+len(k.query)+len(k.host)) + 100
+}
+
+// served reports how many answers get has returned.
+func (a *answers) served() int64 {
+	if a == nil {
+		return 0
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.hits
 }
 
 // len reports how many answers are kept.
