@@ -1,3 +1,5 @@
+//go:build linux
+
 package e2e
 
 import (
@@ -8,7 +10,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,28 +21,6 @@ import (
 // Hostile clients, round two (issue 20): what a client, or a stalled log
 // reader, can make the daemon do at its default limits.
 
-// latencies summarises request durations.
-type latencies []time.Duration
-
-func (l latencies) quantile(q float64) time.Duration {
-	if len(l) == 0 {
-		return 0
-	}
-	s := slices.Clone(l)
-	slices.Sort(s)
-	return s[min(len(s)-1, int(q*float64(len(s))))]
-}
-
-func (l latencies) String() string {
-	return fmt.Sprintf("n=%d p50=%v p99=%v max=%v", len(l), l.quantile(0.5).Round(time.Microsecond),
-		l.quantile(0.99).Round(time.Microsecond), l.quantile(1).Round(time.Microsecond))
-}
-
-// TestStalledLogReader gives gopherd a pipe for its log that nobody reads:
-// once the pipe's 64 KiB are full, a synchronous log would block every
-// connection after its answer. Serving must go on at its normal pace, the
-// lines that do not fit are dropped, and once the reader comes back the log
-// says how many.
 func TestStalledLogReader(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, map[string]string{"about.txt": "about\n"})
@@ -124,30 +103,6 @@ func TestStalledLogReader(t *testing.T) {
 	if !strings.Contains(log, "stopped") {
 		t.Error("the log lost its last lines: no \"stopped\"")
 	}
-}
-
-// endOf waits, without reading, until the server has ended c (a FIN or a
-// reset arrived: the socket left ESTABLISHED), at most limit, and returns
-// how long that took.
-func endOf(c *net.TCPConn, limit time.Duration) time.Duration {
-	start := time.Now()
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return 0
-	}
-	for time.Since(start) < limit {
-		state := uint8(unix.BPF_TCP_ESTABLISHED)
-		_ = rc.Control(func(fd uintptr) {
-			if info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO); err == nil {
-				state = info.State
-			}
-		})
-		if state != unix.BPF_TCP_ESTABLISHED {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return time.Since(start)
 }
 
 // cutTransferSize is the file the curl tests fetch: 100 MB, as in the

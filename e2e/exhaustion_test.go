@@ -214,6 +214,7 @@ func classify(resp []byte, err error) string {
 // it: every counted connection gets the timed-out item about 1 s after it
 // was accepted, the others the busy item at once.
 func TestSlowloris(t *testing.T) {
+	slow(t)
 	d, f, base := exhaustionDaemon(t, nil)
 	p := startProbe(d, legitSrc, "/about.txt", []byte(legitFile), false)
 	ta := newTally()
@@ -288,6 +289,7 @@ func slowlorisConn(addr, from string, ta *tally) {
 // connected: the daemon's descriptors return to the baseline although no
 // client has closed anything.
 func TestNeverReadingClients(t *testing.T) {
+	slow(t)
 	d, f, base := exhaustionDaemon(t, nil)
 	p := startProbe(d, legitSrc, "/about.txt", []byte(legitFile), false)
 	const clients = 3 * exMaxPerIP
@@ -359,6 +361,7 @@ func TestNeverReadingClients(t *testing.T) {
 // served (and timed out), 12 are told the server is busy at once. The
 // legitimate client at another address is never refused.
 func TestFloodPerIP(t *testing.T) {
+	slow(t)
 	d, f, base := exhaustionDaemon(t, nil)
 	p := startProbe(d, legitSrc, "/about.txt", []byte(legitFile), false)
 	ta := newTally()
@@ -406,6 +409,7 @@ func TestFloodPerIP(t *testing.T) {
 // busy answer within the bound too, and the file again once the idle
 // timeout has cut the holders.
 func TestFloodGlobal(t *testing.T) {
+	slow(t)
 	// A longer idle timeout keeps the 64 slots full while the flood runs,
 	// however slowly the machine dials.
 	const hold = 3 * time.Second
@@ -482,6 +486,7 @@ func TestFloodGlobal(t *testing.T) {
 // 24 clients for 2 s. Each gets the too-large item, or a reset when the
 // server closed while the client was still sending; memory stays bounded.
 func TestOversizedRequests(t *testing.T) {
+	slow(t)
 	d, f, base := exhaustionDaemon(t, nil)
 	p := startProbe(d, legitSrc, "/about.txt", []byte(legitFile), false)
 	withNL := append(bytes.Repeat([]byte("/A"), 32<<10), "\r\n"...)

@@ -6,6 +6,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -27,7 +28,27 @@ func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
 
+// coverDirEnv names a directory for coverage counters ("make cover"): the
+// binary is then built with -cover and every gopherd a test starts writes
+// its counters there (GOCOVERDIR), so that end-to-end runs count in the
+// coverage of cmd/gopherd and internal/ beside the unit tests.
+const coverDirEnv = "GOPHERD_COVERDIR"
+
 func runMain(m *testing.M) int {
+	flag.Parse() // for testing.Short in slow
+	if dir := os.Getenv(coverDirEnv); dir != "" {
+		// Inherited by every process the tests start, wrappers included.
+		if err := os.Setenv("GOCOVERDIR", dir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	// GOPHERD_E2E_BIN runs the suite against a binary built elsewhere,
+	// such as the last release, for before-and-after figures.
+	if bin := os.Getenv("GOPHERD_E2E_BIN"); bin != "" {
+		gopherdBin = bin
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "gopherd-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -35,17 +56,31 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	gopherdBin = filepath.Join(dir, "gopherd")
-	args := []string{"build", "-o", gopherdBin, "-ldflags", "-X main.version=e2e-test"}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	cmd := exec.Command("go", append(args, "../cmd/gopherd")...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building gopherd:", err)
+	if out, err := buildGopherd(gopherdBin).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building gopherd: %v\n%s", err, out)
 		return 1
 	}
 	return m.Run()
+}
+
+// buildGopherd returns the command that builds the binary under test into
+// out, with the race detector when the tests run under it, and extra -X
+// settings for the linker.
+func buildGopherd(out string, xflags ...string) *exec.Cmd {
+	ldflags := "-X main.version=e2e-test"
+	for _, x := range xflags {
+		ldflags += " -X " + x
+	}
+	args := []string{"build", "-o", out, "-ldflags", ldflags}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	if os.Getenv(coverDirEnv) != "" {
+		// The same mode as the unit tests' -covermode, or covdata
+		// cannot merge the two.
+		args = append(args, "-cover", "-covermode=atomic", "-coverpkg=gopherd/cmd/...,gopherd/internal/...")
+	}
+	return exec.Command("go", append(args, "../cmd/gopherd")...)
 }
 
 // daemon is a gopherd process started by a test.
@@ -242,6 +277,16 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 func startIn(t *testing.T, dir, addr string, args ...string) *daemon {
 	t.Helper()
 	return startDir(t, dir, addr, args...)
+}
+
+// slow skips a test that takes a second or more under "go test -short"
+// (make check-fast): the attacks that wait for timeouts, the floods, the
+// soak, the programs run alongside. make test runs them all.
+func slow(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("slow end-to-end test: left out by -short (make check-fast); make test runs it")
+	}
 }
 
 // freePort returns a loopback TCP port that was free a moment ago.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -136,7 +137,7 @@ func (d *daemon) settle(base procStat) procStat {
 }
 
 // needFDs makes sure this process may hold n descriptors, raising the soft
-// RLIMIT_NOFILE up to the hard limit when needed. The daemon gets its own
+// RLIMIT_NOFILE to the hard limit when needed. The daemon gets its own
 // limit from the Go runtime, which raises it to the hard limit at start.
 func needFDs(t *testing.T, n uint64) {
 	t.Helper()
@@ -144,15 +145,16 @@ func needFDs(t *testing.T, n uint64) {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		t.Fatalf("getrlimit: %v", err)
 	}
-	if lim.Cur >= n {
+	// Rlimit's fields are int64 on FreeBSD, uint64 elsewhere.
+	if uint64(lim.Cur) >= n {
 		return
 	}
-	if lim.Max < n {
+	if uint64(lim.Max) < n {
 		t.Skipf("RLIMIT_NOFILE hard limit %d is below the %d descriptors this test needs", lim.Max, n)
 	}
-	lim.Cur = n
+	lim.Cur = lim.Max
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		t.Skipf("cannot raise RLIMIT_NOFILE to %d: %v", n, err)
+		t.Skipf("cannot raise RLIMIT_NOFILE to %d: %v", lim.Max, err)
 	}
 }
 
@@ -400,3 +402,26 @@ func logProblems(log string) []string {
 	}
 	return out
 }
+
+// latencies summarises request durations.
+type latencies []time.Duration
+
+func (l latencies) quantile(q float64) time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	s := slices.Clone(l)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
+func (l latencies) String() string {
+	return fmt.Sprintf("n=%d p50=%v p99=%v max=%v", len(l), l.quantile(0.5).Round(time.Microsecond),
+		l.quantile(0.99).Round(time.Microsecond), l.quantile(1).Round(time.Microsecond))
+}
+
+// TestStalledLogReader gives gopherd a pipe for its log that nobody reads:
+// once the pipe's 64 KiB are full, a synchronous log would block every
+// connection after its answer. Serving must go on at its normal pace, the
+// lines that do not fit are dropped, and once the reader comes back the log
+// says how many.

@@ -400,6 +400,7 @@ func withoutLine(data []byte, n int) []byte {
 }
 
 func TestPygopherdDifferential(t *testing.T) {
+	slow(t)
 	bin, stockConf := pygopherdBinary(t)
 	gdRoot, pyRoot := copyDifftree(t), copyDifftree(t)
 

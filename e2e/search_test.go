@@ -260,6 +260,7 @@ func TestSearchHostileQueries(t *testing.T) {
 // tree is large enough (30 MB) that the build takes far longer than the
 // first request's round trip.
 func TestSearchBeingBuilt(t *testing.T) {
+	slow(t)
 	root := t.TempDir()
 	page := bytes.Repeat([]byte("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod\n"), 140)
 	for i := range 3000 {

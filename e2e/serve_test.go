@@ -117,6 +117,7 @@ func TestFilesByteExact(t *testing.T) {
 // TestAttacksRefused sends every traversal, dotfile, symlink and special-file
 // attack from DESIGN.md §5 and expects a single error item each time.
 func TestAttacksRefused(t *testing.T) {
+	slow(t)
 	d, _ := startFixture(t, nil)
 	for _, tt := range []struct {
 		request string
@@ -187,6 +188,7 @@ func TestLimitDefaults(t *testing.T) {
 // sends a newline and a silent client open at once, and checks that a normal
 // client is still served while each abuser gets its own error item.
 func TestLimitsCutOffAbusersOnly(t *testing.T) {
+	slow(t)
 	d, _ := startFixture(t, func(cfg map[string]any) {
 		cfg["limits"] = map[string]any{"request-timeout": "1s", "request-bytes": 512}
 	})
@@ -229,6 +231,7 @@ func TestLimitsCutOffAbusersOnly(t *testing.T) {
 }
 
 func TestSIGTERMLetsTransferFinish(t *testing.T) {
+	slow(t)
 	root := fixtureTree(t)
 	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<20) // 16 MiB
 	if err := os.WriteFile(filepath.Join(root, "huge.bin"), big, 0o644); err != nil {
@@ -264,6 +267,7 @@ func TestSIGTERMLetsTransferFinish(t *testing.T) {
 }
 
 func TestHideIPs(t *testing.T) {
+	slow(t)
 	for _, hide := range []bool{true, false} {
 		t.Run(map[bool]string{true: "hidden", false: "shown"}[hide], func(t *testing.T) {
 			d, _ := startFixture(t, func(cfg map[string]any) {

@@ -42,6 +42,7 @@ type soakCase struct {
 // answer must be exactly right, every request must appear in the access
 // log, and the daemon's descriptors and memory must stay flat.
 func TestSoak(t *testing.T) {
+	slow(t)
 	needProc(t)
 	total := soakDefault
 	if s := os.Getenv(soakEnv); s != "" {

@@ -87,6 +87,7 @@ func needTool(t *testing.T, name string) string {
 }
 
 func TestTLSCurlAndPlainOnOnePort(t *testing.T) {
+	slow(t)
 	curl := needTool(t, "curl")
 	root := t.TempDir()
 	content := bytes.Repeat([]byte("gophers over TLS\n"), 40000) // bigger than a TLS record and the socket buffers
@@ -203,6 +204,7 @@ func TestTLSOpenSSLRoundTrip(t *testing.T) {
 // nothing is cut off at the request deadline, and the server goes on
 // serving.
 func TestTLSStalledHandshake(t *testing.T) {
+	slow(t)
 	root := t.TempDir()
 	writeTree(t, root, map[string]string{"a.txt": "a\n"})
 	certFile, keyFile := makeCert(t, t.TempDir(), "localhost")

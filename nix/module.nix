@@ -202,7 +202,11 @@ in
         WatchdogSec = "30s";
         TimeoutStopSec = "45s";
         Restart = "on-failure";
+        # Exit status 2 is a configuration error: restarting cannot help.
+        RestartPreventExitStatus = 2;
         RestartSec = "2s";
+        # A bug that makes gopherd grow ends in a restart, not in a swapping host.
+        MemoryMax = "512M";
 
         DynamicUser = true;
         CapabilityBoundingSet = "";

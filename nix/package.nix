@@ -2,6 +2,13 @@
 #
 #   nix-build -E 'with import <nixpkgs> { }; callPackage ./nix/package.nix { }'
 #
+# The version is the one in ../VERSION (nix/version.nix), what a release
+# (the commit tagged v<VERSION>) is built as. Nix builds see no .git, so a
+# build of any other commit passes the version "make" would give it, for
+# the binary, the Debian package and this package to agree:
+#
+#   nix-build -E "with import <nixpkgs> { }; callPackage ./nix/package.nix { version = \"$(sh tools/version.sh)\"; }"
+#
 # vendorHash is the hash of the Go module dependencies (go.sum). It cannot
 # be computed without Nix fetching them, so it starts as lib.fakeHash: the
 # first build fails with "hash mismatch ... got: sha256-...", and that value
@@ -10,7 +17,7 @@
   lib,
   buildGoModule,
   installShellFiles,
-  version ? "0.0.0-dev",
+  version ? import ./version.nix,
 }:
 
 buildGoModule {
@@ -28,6 +35,7 @@ buildGoModule {
       ../internal
       ../man
       ../etc
+      ../LICENSE
     ];
   };
 
@@ -55,6 +63,8 @@ buildGoModule {
         --replace-fail /usr/bin/gopherd $out/bin/gopherd
     done
     install -Dm0644 etc/gopherd.json $out/share/doc/gopherd/gopherd.json
+    install -Dm0644 LICENSE $out/share/doc/gopherd/LICENSE
+    install -Dm0644 etc/welcome.gophermap $out/share/gopherd/gophermap
   '';
 
   meta = {
@@ -65,6 +75,7 @@ buildGoModule {
       and is built to run under systemd socket activation as an
       unprivileged, sandboxed service.
     '';
+    license = lib.licenses.mit;
     mainProgram = "gopherd";
     platforms = lib.platforms.linux;
   };

@@ -4,8 +4,10 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -24,8 +26,11 @@ import (
 // name is known.
 const (
 	debEpoch   = 1700000000
-	debVersion = "v1.2.3"
-	debName    = "gopherd_1.2.3_" + runtime.GOARCH + ".deb"
+	debVersion = "1.2.3"
+	// snapshotVersion is what tools/version.sh gives a commit with
+	// uncommitted changes: the longest version there is.
+	snapshotVersion = "0.1.0+git20261202131110.0123456789ab.dirty"
+	debMaintainer   = "Jane Doe <jane@example.net>"
 )
 
 // debFile is one entry of the package's data archive.
@@ -34,7 +39,8 @@ type debFile struct {
 	isDir bool
 }
 
-// wantDeb lists every file and directory the package must hold.
+// wantDeb lists every file the package must hold. Nothing under /srv:
+// that belongs to the administrator.
 var wantDeb = map[string]debFile{
 	"/usr/bin/gopherd":                           {mode: 0o755},
 	"/usr/share/man/man8/gopherd.8.gz":           {mode: 0o644},
@@ -44,19 +50,34 @@ var wantDeb = map[string]debFile{
 	"/lib/systemd/system/gopherd.service":        {mode: 0o644},
 	"/lib/systemd/system/gopherd-root.service":   {mode: 0o644},
 	"/etc/gopherd.json":                          {mode: 0o644},
-	"/srv/gopher":                                {mode: 0o755, isDir: true},
-	"/srv/gopher/gophermap":                      {mode: 0o644},
+	"/usr/share/gopherd/gophermap":               {mode: 0o644},
+	"/usr/share/doc/gopherd/copyright":           {mode: 0o644},
+	"/usr/share/doc/gopherd/changelog.gz":        {mode: 0o644},
+	"/usr/share/lintian/overrides/gopherd":       {mode: 0o644},
 }
 
-var wantConffiles = []string{"/etc/gopherd.json", "/srv/gopher/gophermap"}
+// debOnly are the files that exist only in the Debian package: "make
+// install" ships LICENSE where the package has its copyright file.
+var debOnly = []string{"/usr/share/doc/gopherd/copyright", "/usr/share/doc/gopherd/changelog.gz", "/usr/share/lintian/overrides/gopherd"}
 
-func buildDeb(t *testing.T, dist string) string {
+var wantConffiles = []string{"/etc/gopherd.json"}
+
+// buildDeb runs make deb for version debVersion, or the version given in
+// vars as VERSION=..., and returns the package's path.
+func buildDeb(t *testing.T, dist string, vars ...string) string {
 	t.Helper()
-	runMake(t, "deb", "DIST="+dist, "VERSION="+debVersion, "SOURCE_DATE_EPOCH="+strconv.Itoa(debEpoch))
-	p := filepath.Join(dist, debName)
+	version := debVersion
+	for _, v := range vars {
+		if s, ok := strings.CutPrefix(v, "VERSION="); ok {
+			version = s
+		}
+	}
+	runMake(t, append([]string{"deb", "DIST=" + dist, "VERSION=" + version, "SOURCE_DATE_EPOCH=" + strconv.Itoa(debEpoch)}, vars...)...)
+	name := "gopherd_" + version + "_" + runtime.GOARCH + ".deb"
+	p := filepath.Join(dist, name)
 	if _, err := os.Stat(p); err != nil {
 		entries, _ := os.ReadDir(dist)
-		t.Fatalf("make deb did not write %s (dist holds %v)", debName, entries)
+		t.Fatalf("make deb did not write %s (dist holds %v)", name, entries)
 	}
 	return p
 }
@@ -97,24 +118,46 @@ func debTar(t *testing.T, deb, which string) (map[string]*tar.Header, map[string
 	return hdrs, data
 }
 
-func TestDeb(t *testing.T) {
+func gunzip(t *testing.T, name string, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return out
+}
+
+// needDebTools skips unless dpkg-deb is here and nfpm is installed or
+// asked for. nfpm is 55 modules to fetch and build the first time, so a
+// developer's "make test" builds the package only when nfpm is there
+// already or WITH_DEB=1 (GOPHERD_TEST_DEB) asks; CI always does.
+func needDebTools(t *testing.T) {
+	t.Helper()
+	packagingTest(t)
 	if _, err := exec.LookPath("dpkg-deb"); err != nil {
 		t.Skip("dpkg-deb not found: the Debian package tests need a Debian system")
 	}
+	if os.Getenv("CI") == "true" || os.Getenv("GOPHERD_TEST_DEB") == "1" {
+		return
+	}
+	nfpm := strings.TrimSpace(runMake(t, "-s", "nfpm-path"))
+	if _, err := os.Stat(nfpm); err != nil {
+		t.Skipf("nfpm is not installed (%s): the package test runs once it is (make tools) or with make test WITH_DEB=1, and always in CI", nfpm)
+	}
+}
+
+func TestDeb(t *testing.T) {
+	needDebTools(t)
 	dir := t.TempDir()
-	deb := buildDeb(t, filepath.Join(dir, "a"))
+	deb := buildDeb(t, filepath.Join(dir, "a"), "MAINTAINER="+debMaintainer)
 
 	t.Run("reproducible", func(t *testing.T) {
-		again := buildDeb(t, filepath.Join(dir, "b"))
-		a, err := os.ReadFile(deb)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(again)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(a, b) {
+		again := buildDeb(t, filepath.Join(dir, "b"), "MAINTAINER="+debMaintainer)
+		if a, b := readFile(t, deb), readFile(t, again); !bytes.Equal(a, b) {
 			t.Errorf("two builds of the same tree differ (%d and %d bytes)", len(a), len(b))
 		}
 	})
@@ -140,6 +183,9 @@ func TestDeb(t *testing.T) {
 		}
 		for _, p := range sortedKeys(hdrs) {
 			h := hdrs[p]
+			if p == "/srv" || strings.HasPrefix(p, "/srv/") {
+				t.Errorf("the package holds %s: /srv belongs to the administrator", p)
+			}
 			if h.Typeflag != tar.TypeDir {
 				if _, ok := wantDeb[p]; !ok {
 					t.Errorf("unexpected file in the package: %s", p)
@@ -153,12 +199,36 @@ func TestDeb(t *testing.T) {
 		if !strings.Contains(svc, "ExecStart=/usr/bin/gopherd /etc/gopherd.json\n") {
 			t.Errorf("gopherd.service does not run /usr/bin/gopherd /etc/gopherd.json:\n%s", svc)
 		}
-		example, err := os.ReadFile(filepath.Join(repoRoot, "etc", "gopherd.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(data["/etc/gopherd.json"], example) {
+		if !bytes.Equal(data["/etc/gopherd.json"], readRepo(t, "etc/gopherd.json")) {
 			t.Errorf("/etc/gopherd.json in the package is not etc/gopherd.json")
+		}
+		if !bytes.Equal(data["/usr/share/gopherd/gophermap"], readRepo(t, welcomeMap)) {
+			t.Errorf("/usr/share/gopherd/gophermap in the package is not %s", welcomeMap)
+		}
+
+		// The licence: the copyright file in the machine-readable format,
+		// with the maintainer as the contact and LICENSE's text.
+		copyright := string(data["/usr/share/doc/gopherd/copyright"])
+		license := string(readRepo(t, "LICENSE"))
+		permission := strings.Join(strings.Fields(license[strings.Index(license, "Permission is hereby granted"):]), " ")
+		for _, want := range []string{
+			"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n",
+			"Upstream-Contact: " + debMaintainer + "\n",
+			"Files: *\nCopyright: 2026 The gopherd authors\nLicense: Expat\n",
+		} {
+			if !strings.Contains(copyright, want) {
+				t.Errorf("copyright lacks %q:\n%s", want, copyright)
+			}
+		}
+		if got := strings.Join(strings.Fields(strings.ReplaceAll(copyright, "\n .\n", "\n")), " "); !strings.Contains(got, permission) {
+			t.Errorf("copyright does not hold LICENSE's permission notice")
+		}
+
+		changelog := string(gunzip(t, "changelog.gz", data["/usr/share/doc/gopherd/changelog.gz"]))
+		date := time.Unix(debEpoch, 0).UTC().Format("Mon, 02 Jan 2006 15:04:05 -0700")
+		if !strings.HasPrefix(changelog, "gopherd ("+debVersion+") unstable; urgency=medium\n") ||
+			!strings.HasSuffix(changelog, "\n -- "+debMaintainer+"  "+date+"\n") {
+			t.Errorf("changelog does not name version %s, %s and %s:\n%s", debVersion, debMaintainer, date, changelog)
 		}
 
 		_, ctrl := debTar(t, deb, "--ctrl-tarfile")
@@ -167,11 +237,33 @@ func TestDeb(t *testing.T) {
 			t.Errorf("conffiles %q, want %q", conffiles, wantConffiles)
 		}
 		control := string(ctrl["/control"])
-		for _, line := range []string{"Package: gopherd\n", "Version: 1.2.3\n", "Architecture: " + runtime.GOARCH + "\n"} {
+		for _, line := range []string{"Package: gopherd\n", "Version: " + debVersion + "\n",
+			"Architecture: " + runtime.GOARCH + "\n", "Maintainer: " + debMaintainer + "\n"} {
 			if !strings.Contains(control, line) {
 				t.Errorf("control lacks %q:\n%s", line, control)
 			}
 		}
+
+		// The binary in the package says the package's version.
+		bin := filepath.Join(t.TempDir(), "gopherd")
+		writeFile(t, bin, data["/usr/bin/gopherd"], 0o755)
+		if code, out := runGopherd(t, bin, "--version"); code != 0 || out != "gopherd "+debVersion+"\n" {
+			t.Errorf("the packaged gopherd --version: exit %d, %q, want \"gopherd %s\"", code, out, debVersion)
+		}
+	})
+
+	t.Run("lintian", func(t *testing.T) {
+		// With the placeholder maintainer too (a packager who forgets
+		// MAINTAINER gets a clean package, not bogus-mail-host), and a
+		// snapshot's long version.
+		placeholder := buildDeb(t, filepath.Join(dir, "placeholder"), "VERSION="+snapshotVersion)
+		for _, p := range []string{deb, placeholder} {
+			lintianClean(t, p)
+		}
+	})
+
+	t.Run("make install and the package agree", func(t *testing.T) {
+		testInstallMatchesDeb(t, deb)
 	})
 
 	t.Run("dpkg install, serve, remove, purge", func(t *testing.T) {
@@ -179,9 +271,87 @@ func TestDeb(t *testing.T) {
 	})
 }
 
+// lintianClean runs Debian's lintian on deb and wants no error and no
+// warning (overridden tags are not reported).
+func lintianClean(t *testing.T, deb string) {
+	t.Helper()
+	if _, err := exec.LookPath("lintian"); err != nil {
+		t.Skip("lintian not installed (apt-get install lintian; .ci/run installs it)")
+	}
+	cmd := exec.Command("lintian", "--no-tag-display-limit", deb)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var findings []string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(line, "E: ") || strings.HasPrefix(line, "W: ") {
+			findings = append(findings, line)
+		}
+	}
+	if len(findings) > 0 || err != nil {
+		t.Errorf("lintian %s: %d errors and warnings (exit %v):\n%s\n%s", filepath.Base(deb), len(findings), err, out.String(), errb.String())
+	}
+}
+
+// testInstallMatchesDeb installs with the Debian paths into a staging
+// directory and compares every file with the package's: the same paths,
+// modes and bytes, the binary included (same commit, same bytes).
+func testInstallMatchesDeb(t *testing.T, deb string) {
+	dest := t.TempDir()
+	bin := filepath.Join(t.TempDir(), "gopherd")
+	runMake(t, "install", "DESTDIR="+dest, "PREFIX=/usr", "UNITDIR=/lib/systemd/system",
+		"VERSION="+debVersion, "BIN="+bin)
+	installed := treeFiles(t, dest)
+	hdrs, data := debTar(t, deb, "--fsys-tarfile")
+
+	seen := map[string]bool{}
+	for _, p := range sortedKeys(data) {
+		if contains(debOnly, p) {
+			continue
+		}
+		ip, want := p, data[p]
+		if strings.HasPrefix(p, "/usr/share/man/") {
+			ip = strings.TrimSuffix(p, ".gz")
+			want = gunzip(t, p, want)
+		}
+		seen[ip] = true
+		mode, ok := installed[ip]
+		if !ok {
+			t.Errorf("the package has %s, make install does not install %s", p, ip)
+			continue
+		}
+		if int64(mode.Perm()) != hdrs[p].Mode&0o777 {
+			t.Errorf("%s: mode %v installed, %o in the package", ip, mode.Perm(), hdrs[p].Mode&0o777)
+		}
+		if got := readFile(t, filepath.Join(dest, ip)); !bytes.Equal(got, want) {
+			t.Errorf("%s: make install and the package differ (%d and %d bytes)", ip, len(got), len(want))
+		}
+	}
+	// postinst makes /srv/gopher/gophermap from /usr/share/gopherd/gophermap.
+	if got := readFile(t, filepath.Join(dest, "srv/gopher/gophermap")); !bytes.Equal(got, data["/usr/share/gopherd/gophermap"]) {
+		t.Errorf("/srv/gopher/gophermap: make install's is not the package's welcome map")
+	}
+	seen["/srv/gopher/gophermap"] = true
+	seen["/usr/share/doc/gopherd/LICENSE"] = true // the package's copyright file holds it
+	for _, p := range sortedKeys(installed) {
+		if !seen[p] {
+			t.Errorf("make install installs %s, which the package does not have", p)
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
 // testDebInstall installs the package on this machine, so it runs only as
 // root and only where it cannot clobber a real installation; it always
-// purges the package again.
+// purges the package again and removes what it made.
 func testDebInstall(t *testing.T, deb string) {
 	if os.Geteuid() != 0 {
 		t.Skip("installing the package needs root (CI runs as root)")
@@ -192,10 +362,23 @@ func testDebInstall(t *testing.T, deb string) {
 	if out, err := exec.Command("dpkg-query", "-W", "-f=${Status}", "gopherd").Output(); err == nil && strings.Contains(string(out), "installed") {
 		t.Skipf("a gopherd package is installed here (%s); not touching it", out)
 	}
-	for _, p := range []string{"/usr/bin/gopherd", "/etc/gopherd.json", "/srv/gopher"} {
+	for _, p := range []string{"/usr/bin/gopherd", "/etc/gopherd.json", "/srv/gopher", "/var/lib/gopherd"} {
 		if _, err := os.Lstat(p); err == nil {
 			t.Skipf("%s exists; not installing over it", p)
 		}
+	}
+	// /srv is the administrator's: whether it was there before or not,
+	// the package must leave it. The test makes it if it is missing and
+	// takes it away again at the end.
+	if _, err := os.Lstat("/srv"); errors.Is(err, fs.ErrNotExist) {
+		if err := os.Mkdir("/srv", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.Remove("/srv") })
+	}
+	srvBefore, err := os.Stat("/srv")
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	dpkg := func(args ...string) {
@@ -206,68 +389,140 @@ func testDebInstall(t *testing.T, deb string) {
 			t.Fatalf("dpkg %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	t.Cleanup(func() {
-		// Whatever happened, leave no package behind.
+	purge := func() {
 		if out, err := exec.Command("dpkg", "--purge", "gopherd").CombinedOutput(); err != nil {
-			t.Errorf("cleanup: dpkg --purge gopherd: %v\n%s", err, out)
+			t.Errorf("dpkg --purge gopherd: %v\n%s", err, out)
 		}
+	}
+	exists := func(p string) bool {
+		_, err := os.Lstat(p)
+		return err == nil
+	}
+	// Whatever happens, leave no package and nothing of the test behind.
+	t.Cleanup(func() {
+		purge()
+		_ = os.RemoveAll("/srv/gopher")
+		_ = os.RemoveAll("/var/lib/gopherd")
 	})
-	dpkg("-i", deb)
-
-	for _, p := range []string{
-		"/usr/bin/gopherd", "/etc/gopherd.json", "/srv/gopher/gophermap",
-		"/lib/systemd/system/gopherd.socket", "/lib/systemd/system/gopherd.service",
-		"/lib/systemd/system/gopherd-root.service",
-	} {
-		if _, err := os.Stat(p); err != nil {
-			t.Errorf("after dpkg -i: %v", err)
+	checkSrvKept := func(when string) {
+		t.Helper()
+		fi, err := os.Stat("/srv")
+		if err != nil || !os.SameFile(fi, srvBefore) || fi.Mode() != srvBefore.Mode() {
+			t.Errorf("%s: /srv is not the directory that was there before: %v", when, err)
 		}
-	}
-	if manExcluded() {
-		t.Log("dpkg is configured to skip /usr/share/man here; not checking the installed man pages")
-	} else if _, err := os.Stat("/usr/share/man/man8/gopherd.8.gz"); err != nil {
-		t.Errorf("after dpkg -i: %v", err)
 	}
 
-	if code, out := runGopherd(t, "/usr/bin/gopherd", "--check", "/etc/gopherd.json"); code != 0 || !strings.Contains(out, "configuration OK, serving /srv/gopher") {
-		t.Fatalf("gopherd --check /etc/gopherd.json: exit %d\n%s", code, out)
-	}
+	t.Run("fresh install", func(t *testing.T) {
+		dpkg("-i", deb)
+		for _, p := range []string{
+			"/usr/bin/gopherd", "/etc/gopherd.json", "/usr/share/gopherd/gophermap", "/srv/gopher/gophermap",
+			"/lib/systemd/system/gopherd.socket", "/lib/systemd/system/gopherd.service",
+			"/lib/systemd/system/gopherd-root.service", "/usr/share/doc/gopherd/copyright",
+		} {
+			if !exists(p) {
+				t.Errorf("after dpkg -i: %s missing", p)
+			}
+		}
+		if manExcluded() {
+			t.Log("dpkg is configured to skip /usr/share/man here; not checking the installed man pages")
+		} else if !exists("/usr/share/man/man8/gopherd.8.gz") {
+			t.Errorf("after dpkg -i: /usr/share/man/man8/gopherd.8.gz missing")
+		}
+		if fi, err := os.Stat("/srv/gopher"); err != nil || fi.Mode() != os.ModeDir|0o755 {
+			t.Errorf("/srv/gopher: %v %v, want a directory with mode 0755", fi.Mode(), err)
+		}
+		if !bytes.Equal(readFile(t, "/srv/gopher/gophermap"), readRepo(t, welcomeMap)) {
+			t.Errorf("/srv/gopher/gophermap is not the welcome map")
+		}
 
-	menu := serveOnce(t, "/usr/bin/gopherd", "/etc/gopherd.json")
-	port := menu.port
-	for _, want := range []string{
-		"iWelcome to gopherd\t",
-		"1This menu again\t/\tlocalhost\t" + strconv.Itoa(port) + "\r\n",
-	} {
-		if !strings.Contains(menu.body, want) {
-			t.Errorf("root menu lacks %q:\n%s", want, menu.body)
+		if code, out := runGopherd(t, "/usr/bin/gopherd", "--check", "/etc/gopherd.json"); code != 0 || !strings.Contains(out, "configuration OK, serving /srv/gopher") {
+			t.Fatalf("gopherd --check /etc/gopherd.json: exit %d\n%s", code, out)
 		}
-	}
-	if !strings.HasSuffix(menu.body, ".\r\n") {
-		t.Errorf("root menu does not end with the . line:\n%q", menu.body)
-	}
+		menu := serveOnce(t, "/usr/bin/gopherd", "/etc/gopherd.json")
+		for _, want := range []string{
+			"iWelcome to gopherd\t",
+			"1This menu again\t/\tlocalhost\t" + strconv.Itoa(menu.port) + "\r\n",
+		} {
+			if !strings.Contains(menu.body, want) {
+				t.Errorf("root menu lacks %q:\n%s", want, menu.body)
+			}
+		}
+		if !strings.HasSuffix(menu.body, ".\r\n") {
+			t.Errorf("root menu does not end with the . line:\n%q", menu.body)
+		}
 
-	dpkg("-r", "gopherd")
-	for _, p := range []string{
-		"/usr/bin/gopherd", "/lib/systemd/system/gopherd.socket", "/lib/systemd/system/gopherd.service",
-		"/lib/systemd/system/gopherd-root.service", "/usr/share/man/man8/gopherd.8.gz",
-	} {
-		if _, err := os.Lstat(p); err == nil {
-			t.Errorf("%s still there after dpkg -r", p)
+		// The administrator enables the socket; an upgrade (here the
+		// same package again) keeps and records that, and purge removes
+		// it with the rest.
+		wants := "/etc/systemd/system/sockets.target.wants/gopherd.socket"
+		enabled := false
+		if _, err := exec.LookPath("systemctl"); err == nil {
+			if out, err := exec.Command("systemctl", "enable", "gopherd.socket").CombinedOutput(); err != nil {
+				t.Logf("systemctl enable gopherd.socket: %v\n%s (not checking enablement)", err, out)
+			} else {
+				enabled = exists(wants)
+			}
 		}
-	}
-	// Removing keeps conffiles; purging takes them.
-	for _, p := range wantConffiles {
-		if _, err := os.Stat(p); err != nil {
-			t.Errorf("conffile gone after dpkg -r: %v", err)
+		dpkg("-i", deb)
+		if enabled && !exists(wants) {
+			t.Errorf("the upgrade lost the administrator's enablement of gopherd.socket")
 		}
-	}
-	dpkg("--purge", "gopherd")
-	for _, p := range append(wantConffiles, "/srv/gopher") {
-		if _, err := os.Lstat(p); err == nil {
-			t.Errorf("%s still there after dpkg --purge", p)
+		if !bytes.Equal(readFile(t, "/srv/gopher/gophermap"), readRepo(t, welcomeMap)) {
+			t.Errorf("the upgrade changed /srv/gopher/gophermap")
 		}
-	}
+
+		dpkg("-r", "gopherd")
+		for _, p := range []string{
+			"/usr/bin/gopherd", "/lib/systemd/system/gopherd.socket", "/lib/systemd/system/gopherd.service",
+			"/lib/systemd/system/gopherd-root.service", "/usr/share/man/man8/gopherd.8.gz", "/usr/share/gopherd",
+		} {
+			if exists(p) {
+				t.Errorf("%s still there after dpkg -r", p)
+			}
+		}
+		// Removing keeps the configuration and the content; purging
+		// takes the configuration and what postinst made, unchanged.
+		for _, p := range []string{"/etc/gopherd.json", "/srv/gopher/gophermap"} {
+			if !exists(p) {
+				t.Errorf("%s gone after dpkg -r", p)
+			}
+		}
+		dpkg("--purge", "gopherd")
+		for _, p := range []string{"/etc/gopherd.json", "/srv/gopher", "/var/lib/gopherd", wants} {
+			if exists(p) {
+				t.Errorf("%s still there after dpkg --purge", p)
+			}
+		}
+		checkSrvKept("after purge")
+	})
+
+	t.Run("purge keeps an edited welcome map", func(t *testing.T) {
+		dpkg("-i", deb)
+		writeFile(t, "/srv/gopher/gophermap", []byte("My own gopherhole\n"), 0o644)
+		dpkg("--purge", "gopherd")
+		if data, err := os.ReadFile("/srv/gopher/gophermap"); err != nil || string(data) != "My own gopherhole\n" {
+			t.Errorf("purge took the edited map: %q %v", data, err)
+		}
+		checkSrvKept("after purge")
+		_ = os.RemoveAll("/srv/gopher")
+	})
+
+	t.Run("a served root that was there is left alone", func(t *testing.T) {
+		writeFile(t, "/srv/gopher/phlog.txt", []byte("mine\n"), 0o644)
+		dpkg("-i", deb)
+		if exists("/srv/gopher/gophermap") {
+			t.Errorf("dpkg -i put a welcome map into an existing /srv/gopher")
+		}
+		if code, out := runGopherd(t, "/usr/bin/gopherd", "--check", "/etc/gopherd.json"); code != 0 {
+			t.Errorf("gopherd --check: exit %d\n%s", code, out)
+		}
+		dpkg("--purge", "gopherd")
+		if data, err := os.ReadFile("/srv/gopher/phlog.txt"); err != nil || string(data) != "mine\n" {
+			t.Errorf("purge touched content that was there before: %q %v", data, err)
+		}
+		checkSrvKept("after purge")
+		_ = os.RemoveAll("/srv/gopher")
+	})
 }
 
 // manExcluded reports whether dpkg drops man pages on this system, as
@@ -294,13 +549,13 @@ type served struct {
 	body string
 }
 
-// serveOnce starts bin with "-l 127.0.0.1:PORT config", fetches the root
+// serveOnce starts bin with "-l 127.0.0.1:PORT args...", fetches the root
 // menu, stops it with SIGTERM and checks that it exits cleanly.
-func serveOnce(t *testing.T, bin, config string) served {
+func serveOnce(t *testing.T, bin string, args ...string) served {
 	t.Helper()
 	port := freePort(t)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	cmd := exec.Command(bin, "-l", addr, config)
+	cmd := exec.Command(bin, append([]string{"-l", addr}, args...)...)
 	var log syncBuffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
@@ -343,6 +598,11 @@ func serveOnce(t *testing.T, bin, config string) served {
 	conn.Close()
 	if err != nil {
 		t.Fatalf("reading the root menu: %v", err)
+	}
+	// Wait for the access log line: SIGTERM before the signal handler is
+	// in place would kill gopherd instead of stopping it.
+	for !strings.Contains(log.String(), "request") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
 	}
 
 	_ = cmd.Process.Signal(syscall.SIGTERM)

@@ -2,6 +2,7 @@ package packaging
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -25,12 +26,22 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
+	flag.Parse()
+	if testing.Short() {
+		// Every test here drives make and builds; packagingTest skips.
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "gopherd-packaging-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	// Readable by everyone, for the checks run as an ordinary user.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	gopherdBin = filepath.Join(dir, "gopherd")
 	// The Makefile's rule for $(BIN) builds the binary exactly as
 	// "make build" does; later "make install BIN=..." finds it up to date.
@@ -41,6 +52,15 @@ func runTests(m *testing.M) int {
 	return m.Run()
 }
 
+// packagingTest skips under "go test -short" (make check-fast): these tests
+// run make, build binaries and packages, and install them.
+func packagingTest(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("packaging test: left out by -short (make check-fast); make test runs it")
+	}
+}
+
 // makeCmd prepares "make -C <repo> args...". The variables a surrounding
 // make passes down are dropped: the tests want the Makefile's own
 // defaults, and a jobserver they cannot join only produces warnings.
@@ -49,7 +69,8 @@ func makeCmd(args ...string) *exec.Cmd {
 	for _, kv := range os.Environ() {
 		switch strings.SplitN(kv, "=", 2)[0] {
 		case "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "DESTDIR", "PREFIX",
-			"BINDIR", "MANDIR", "SYSCONFDIR", "UNITDIR", "DIST", "VERSION", "SOURCE_DATE_EPOCH":
+			"BINDIR", "DATADIR", "MANDIR", "DOCDIR", "SYSCONFDIR", "UNITDIR", "SRVDIR", "DIST",
+			"VERSION", "MAINTAINER", "SOURCE_DATE_EPOCH", "GO", "WITH_DEB":
 			continue
 		}
 		cmd.Env = append(cmd.Env, kv)

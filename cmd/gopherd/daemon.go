@@ -32,7 +32,7 @@ type daemon struct {
 	activated bool                     // listeners came from systemd socket activation
 	srv       *server.Server
 	notify    notifier
-	stopWD    context.CancelFunc // ends the watchdog pings
+	stopWD    context.CancelFunc // ends the watchdog pings and the memory returner
 
 	// certs holds the TLS certificate, swapped on reload; tlsConf serves
 	// from it and is the same for the whole life of the process.
@@ -106,6 +106,7 @@ func (d *daemon) start(certs certificates, failed chan<- error) error {
 	wdCtx, stopWatchdog := context.WithCancel(context.Background())
 	d.stopWD = stopWatchdog
 	go d.notify.watchdog(wdCtx)
+	go newMemoryReturner().run(wdCtx)
 	return nil
 }
 
@@ -131,7 +132,7 @@ func (d *daemon) settings(c *config.Config, certs certificates) (server.Settings
 		if slots[key] = d.cgiSlots[key]; slots[key] == nil {
 			slots[key] = cgi.NewSlots()
 		}
-		handler, err := d.site(h, d.tlsPort(c, ln, port), slots[key], plan)
+		handler, err := d.site(h, d.tlsPort(c, ln, port), slots[key], menuTimeout(c), plan)
 		if err != nil {
 			plan.abort()
 			if i > 0 {

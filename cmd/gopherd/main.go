@@ -14,6 +14,10 @@
 package main
 
 import (
+	// First, so that a SIGHUP during start-up is ignored until main
+	// takes it (see the package).
+	_ "gopherd/internal/hupguard"
+
 	"context"
 	"errors"
 	"fmt"
@@ -37,7 +41,8 @@ func main() {
 	// Signal handling comes before anything that takes time: SIGHUP's
 	// default action is to end the process, so a reload requested while
 	// gopherd starts (systemd may send one at any moment) would kill it.
-	// Queued here, it is applied once serving has begun.
+	// Until here internal/hupguard has it ignored; queued from here, it is
+	// applied once serving has begun.
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
 	os.Exit(run(os.Args[1:], streams{Stdout: os.Stdout, Stderr: os.Stderr}, sigs))

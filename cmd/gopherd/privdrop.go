@@ -71,6 +71,9 @@ func lookupCredentials(spec string) (credentials, error) {
 // bound and the root is open: supplementary groups first (root's own must
 // not survive), then gid, then uid — the reverse order would leave no
 // permission to change the groups. It then checks that the drop holds.
+// The same calls work on every system gopherd builds for: on Linux Go's
+// syscall.Setuid and friends apply to every thread of the process, on the
+// BSDs and darwin the credentials belong to the process itself.
 func dropPrivileges(spec string, logger *zap.Logger) error {
 	euid := os.Geteuid()
 	if spec == "" {

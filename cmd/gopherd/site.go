@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"gopherd/internal/cgi"
 	"gopherd/internal/config"
@@ -9,6 +10,7 @@ import (
 	"gopherd/internal/gopher"
 	"gopherd/internal/pages"
 	"gopherd/internal/search"
+	"gopherd/internal/server"
 )
 
 // site composes the handler chain of one host, h, whose caps.txt
@@ -21,7 +23,7 @@ import (
 // registration here, made from h, so that it is per host too: the
 // host's search indexes its own root. The search handler comes from plan,
 // which keeps a running index whose configuration is unchanged.
-func (d *daemon) site(h config.Vhost, tlsPort int, slots *cgi.Slots, plan *searchPlan) (gopher.Handler, error) {
+func (d *daemon) site(h config.Vhost, tlsPort int, slots *cgi.Slots, renderTimeout time.Duration, plan *searchPlan) (gopher.Handler, error) {
 	// Without a cgi section nothing runs: a gophermap that is a program
 	// is refused (never shown as its source), and no directory runs
 	// programs.
@@ -45,7 +47,7 @@ func (d *daemon) site(h config.Vhost, tlsPort int, slots *cgi.Slots, plan *searc
 		// offers it when its author writes the line.
 		finder, rootItems = sh, []gopher.Item{search.Item(h.Search.Selector, "", 0)}
 	}
-	tree, err := fs.New(fs.Options{Root: h.Root, Logger: d.logger, Maps: maps, RootItems: rootItems})
+	tree, err := fs.New(fs.Options{Root: h.Root, Logger: d.logger, Maps: maps, RenderTimeout: renderTimeout, RootItems: rootItems})
 	if err != nil {
 		return nil, fmt.Errorf("root %s: %w", h.Root, err)
 	}
@@ -116,4 +118,14 @@ func (d *daemon) cgiOptions(root string, c *config.CGI, slots *cgi.Slots) cgi.Op
 		o.Dirs = append(o.Dirs, cgi.Dir{Selector: dir.Selector, Output: out})
 	}
 	return o
+}
+
+// menuTimeout bounds the making of a menu (a gophermap rendered, a directory
+// listed) by the time a client has to send its request: past it the client
+// gets a timeout error item.
+func menuTimeout(c *config.Config) time.Duration {
+	if c.Limits.RequestTimeout > 0 {
+		return c.Limits.RequestTimeout
+	}
+	return server.DefaultLimits().RequestTimeout
 }

@@ -20,11 +20,12 @@ var layer = map[string][]string{
 	"internal/gophermap": {"internal/gopher"},
 	// config refuses a search selector that collides with the selectors
 	// pages answers (caps.txt, URL:), which pages defines.
-	"internal/config":  {"internal/gopher", "internal/pages"},
-	"internal/tlscert": {"internal/gopher"},
-	"internal/pages":   {"internal/gopher"},
-	"internal/fs":      {"internal/gopher", "internal/gophermap"},
-	"internal/server":  {"internal/gopher"},
+	"internal/config":   {"internal/gopher", "internal/pages"},
+	"internal/tlscert":  {"internal/gopher"},
+	"internal/pages":    {"internal/gopher"},
+	"internal/fs":       {"internal/gopher", "internal/gophermap"},
+	"internal/server":   {"internal/gopher"},
+	"internal/hupguard": {},
 	// The gateway finds programs by the tree's rules and renders menu
 	// output as gophermap lines.
 	"internal/cgi":      {"internal/gopher", "internal/gophermap", "internal/fs"},

@@ -12,11 +12,13 @@ const (
 	cacheMaxEntries = 512
 	cacheMaxBytes   = 16 << 20
 	// cacheMaxEntryBytes keeps one huge directory from flushing all others.
+	// A menu larger than this is kept in its compact form (see menu).
 	cacheMaxEntryBytes = cacheMaxBytes / 4
 	// cacheTTL bounds how stale a cached listing can be for changes that
 	// leave the directory's own times alone: a file without extension
 	// rewritten in place (its sniffed type), a symlink's target changing
-	// type.
+	// type. A listing that was costly to make keeps longer (see
+	// listingTTL).
 	cacheTTL = 10 * time.Second
 	// racyWindow: a listing is only cached when the directory's mtime is at
 	// least this old. Otherwise a change made later within the same
@@ -32,8 +34,8 @@ type dirID struct {
 	mtime, ctime int64
 }
 
-// listingCache holds rendered listings, least recently used evicted first,
-// bounded both in entries and in bytes.
+// listingCache holds rendered listings and maps, least recently used
+// evicted first, bounded both in entries and in bytes.
 type listingCache struct {
 	mu         sync.Mutex
 	maxEntries int
@@ -47,7 +49,7 @@ type cacheEntry struct {
 	path   string
 	id     dirID
 	stored time.Time
-	body   []byte
+	m      menu
 }
 
 func newListingCache(maxEntries, maxBytes int) *listingCache {
@@ -59,29 +61,30 @@ func newListingCache(maxEntries, maxBytes int) *listingCache {
 	}
 }
 
-// get returns the listing stored for path if the directory is still in
-// state id and the entry is younger than cacheTTL, else nil. The returned
-// slice is shared: callers only read it.
-func (c *listingCache) get(path string, id dirID, now time.Time) []byte {
+// get returns the menu stored for path if the directory (or map) is still
+// in state id and the entry is younger than its TTL. The menu's bytes are
+// shared: callers only read them.
+func (c *listingCache) get(path string, id dirID, now time.Time) (menu, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.byPath[path]
 	if !ok {
-		return nil
+		return menu{}, false
 	}
 	e := el.Value.(*cacheEntry)
-	if e.id != id || now.Sub(e.stored) > cacheTTL || now.Before(e.stored) {
+	if e.id != id || now.Sub(e.stored) > e.m.lifetime() || now.Before(e.stored) {
 		c.remove(el)
-		return nil
+		return menu{}, false
 	}
 	c.lru.MoveToFront(el)
-	return e.body
+	return e.m, true
 }
 
-// put stores body as the listing of path in state id, evicting the least
-// recently used listings beyond the bounds.
-func (c *listingCache) put(path string, id dirID, now time.Time, body []byte) {
-	if len(body) > cacheMaxEntryBytes || len(body) > c.maxBytes {
+// put stores m as the menu of path in state id, evicting the least
+// recently used entries beyond the bounds. A menu that costs more than one
+// entry may is not stored.
+func (c *listingCache) put(path string, id dirID, now time.Time, m menu) {
+	if m.cost > cacheMaxEntryBytes || m.cost > c.maxBytes {
 		return
 	}
 	c.mu.Lock()
@@ -89,8 +92,8 @@ func (c *listingCache) put(path string, id dirID, now time.Time, body []byte) {
 	if el, ok := c.byPath[path]; ok {
 		c.remove(el)
 	}
-	c.byPath[path] = c.lru.PushFront(&cacheEntry{path: path, id: id, stored: now, body: body})
-	c.bytes += len(body)
+	c.byPath[path] = c.lru.PushFront(&cacheEntry{path: path, id: id, stored: now, m: m})
+	c.bytes += m.cost
 	for c.lru.Len() > c.maxEntries || c.bytes > c.maxBytes {
 		c.remove(c.lru.Back())
 	}
@@ -99,10 +102,10 @@ func (c *listingCache) put(path string, id dirID, now time.Time, body []byte) {
 func (c *listingCache) remove(el *list.Element) {
 	e := c.lru.Remove(el).(*cacheEntry)
 	delete(c.byPath, e.path)
-	c.bytes -= len(e.body)
+	c.bytes -= e.m.cost
 }
 
-// len reports how many listings are stored.
+// len reports how many menus are stored.
 func (c *listingCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -30,6 +30,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -52,9 +53,15 @@ type Options struct {
 	// Root is the directory to serve.
 	Root string
 	// Logger receives warnings (unlistable names, symlinks leaving the
-	// root) and unexpected errors, each with the path concerned. nil means
-	// no logging.
+	// root, bad gophermap lines: a few per version of a map or directory)
+	// and unexpected errors, each with the path concerned. nil means no
+	// logging.
 	Logger *zap.Logger
+	// RenderTimeout bounds the making of one menu (a gophermap rendered,
+	// a directory listed) and how long any request waits for one: past
+	// it the client gets a TimedOut error item. The daemon passes
+	// limits.request-timeout; 0 means DefaultRenderTimeout.
+	RenderTimeout time.Duration
 	// Maps answers for directories whose gophermap is a program. nil
 	// refuses them with a "not allowed" error item and a warning.
 	Maps MapRunner
@@ -77,6 +84,19 @@ type Handler struct {
 	// listing that holds them stays right.
 	rootItems []gopher.Item
 	now       func() time.Time
+	// ctx ends when the handler is closed; menus being made stop then.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// flights are the menus being made, slots bound how many at once.
+	flights       flights
+	slots         chan struct{}
+	renderTimeout time.Duration
+	reported      reported
+	// entryBytes is the largest menu kept as bytes; larger ones are kept
+	// in their compact form and streamed. Tests lower it.
+	entryBytes int
+	// made counts the menus made, for tests.
+	made atomic.Int64
 	// errEscape is the error os.Root wraps when a path would leave the
 	// root. The os package does not export it, so New provokes it once and
 	// keeps it for errors.Is instead of matching its text.
@@ -109,13 +129,22 @@ func New(o Options) (*Handler, error) {
 		log = zap.NewNop()
 	}
 	h := &Handler{
-		root:      root,
-		log:       log,
-		cache:     newListingCache(cacheMaxEntries, cacheMaxBytes),
-		maps:      o.Maps,
-		rootItems: slices.Clone(o.RootItems),
-		now:       time.Now,
+		root:          root,
+		log:           log,
+		cache:         newListingCache(cacheMaxEntries, cacheMaxBytes),
+		maps:          o.Maps,
+		now:           time.Now,
+		flights:       flights{m: make(map[flightKey]*flight)},
+		slots:         make(chan struct{}, renderSlots()),
+		renderTimeout: o.RenderTimeout,
+		reported:      reported{m: make(map[string]dirID)},
+		entryBytes:    cacheMaxEntryBytes,
+		rootItems:     slices.Clone(o.RootItems),
 	}
+	if h.renderTimeout <= 0 {
+		h.renderTimeout = DefaultRenderTimeout
+	}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
 	if _, err := root.Lstat(".."); err != nil {
 		var pe *iofs.PathError
 		if errors.As(err, &pe) {
@@ -125,9 +154,10 @@ func New(o Options) (*Handler, error) {
 	return h, nil
 }
 
-// Close releases the root directory. Requests served after Close get an
-// internal error.
+// Close releases the root directory and stops the menus being made.
+// Requests served after Close get an error item.
 func (h *Handler) Close() error {
+	h.cancel()
 	if err := h.root.Close(); err != nil {
 		return fmt.Errorf("fs: closing root: %w", err)
 	}
@@ -200,20 +230,18 @@ func allowedName(name string) bool {
 
 // serveDir writes the menu for directory p.
 func (h *Handler) serveDir(ctx context.Context, w gopher.ResponseWriter, r *gopher.Request, p string, fi os.FileInfo) {
-	body, err := h.dirMenu(ctx, r, p, fi)
-	var pm *programMap
-	if errors.As(err, &pm) {
-		h.serveProgramMap(ctx, w, r, p, pm)
-		return
-	}
+	m, err := h.dirMenu(ctx, r, p, fi)
 	if err != nil {
+		// Only here: pm escapes, and the common path should not pay for it.
+		var pm *programMap
+		if errors.As(err, &pm) {
+			h.serveProgramMap(ctx, w, r, p, pm)
+			return
+		}
 		h.fail(w, r, p, err)
 		return
 	}
-	gopher.Served(w, "menu")
-	if _, err := w.Write(body); err != nil {
-		h.clientGone(p, err)
-	}
+	h.writeMenu(ctx, w, r, p, m)
 }
 
 // errSpecial means a path that looked like a regular file or directory is
@@ -275,6 +303,10 @@ func (h *Handler) classify(err error) (kind gopher.ErrorKind, internal bool) {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		// The server gave up on the connection while a big directory
 		// was being listed; nobody is likely to read this answer.
+		return gopher.TimedOut, false
+	case errors.Is(err, errTooSlow):
+		// The menu was not ready within the render timeout; the
+		// flight's own problems, if any, were logged with it.
 		return gopher.TimedOut, false
 	}
 	return gopher.Internal, true

@@ -324,19 +324,31 @@ func TestListingGolden(t *testing.T) {
 	if rec.lastServed() != "menu" {
 		t.Errorf("served %q, want menu", rec.lastServed())
 	}
-	// The unlistable names are logged, escaped.
-	warned := map[string]bool{}
-	for _, e := range logs.FilterMessageSnippet("cannot be written into a menu").All() {
-		warned[e.ContextMap()["path"].(string)] = true
-	}
+	// The unlistable names and the symlinks that lead nowhere are logged,
+	// escaped: the first maxProblemLines of them one by one (in directory
+	// order), then a count of the rest.
+	want := map[string]bool{}
 	for _, p := range []string{`tab\x09name.txt`, `new\x0aline.txt`, `carriage\x0dreturn`, `back\\slash.txt`,
-		`esc\x1b[2Jclear.txt`, `bell\x07.txt`, `bs\x08\x08\x08exe`, `del\x7f.txt`, `c1-csi\xc2\x9b31m.txt`, `raw-csi\x9b31m.txt`} {
-		if !warned[p] {
-			t.Errorf("no warning for %s; got %v", p, warned)
+		`esc\x1b[2Jclear.txt`, `bell\x07.txt`, `bs\x08\x08\x08exe`, `del\x7f.txt`, `c1-csi\xc2\x9b31m.txt`, `raw-csi\x9b31m.txt`,
+		"escape", "dangling"} {
+		want[p] = true
+	}
+	warned := map[string]bool{}
+	more := 0
+	for _, e := range logs.FilterLevelExact(zapcore.WarnLevel).All() {
+		p, _ := e.ContextMap()["path"].(string)
+		switch {
+		case strings.Contains(e.Message, "cannot be written into a menu"), strings.Contains(e.Message, "symlink"):
+			if !want[p] || warned[p] {
+				t.Errorf("warning for %q: not one of the unlistable names, or twice", p)
+			}
+			warned[p] = true
+		case strings.Contains(e.Message, "more"):
+			fmt.Sscanf(e.Message[strings.Index(e.Message, "and ")+4:], "%d", &more)
 		}
 	}
-	if logs.FilterMessageSnippet("symlink").Len() != 2 {
-		t.Errorf("want 2 warnings for the escaping and the dangling symlink, got %v", logs.All())
+	if len(warned) != min(len(want), maxProblemLines) || len(warned)+more != len(want) {
+		t.Errorf("%d problems logged and %d counted, want %d in all, at most %d logged: %v", len(warned), more, len(want), maxProblemLines, logs.All())
 	}
 	// The listed subdirectory keeps its selector prefix.
 	rec = get(t, h, "/sub")
@@ -391,7 +403,7 @@ func TestFIFORefused(t *testing.T) {
 		t.Fatal("openRegular blocks on a FIFO")
 	}
 	// The same for a directory listing: O_DIRECTORY refuses the FIFO.
-	if _, err := h.listDir(context.Background(), "fifo", testHost, testPort); !errors.Is(err, syscall.ENOTDIR) {
+	if _, err := h.listDir(context.Background(), "fifo", &problems{}); !errors.Is(err, syscall.ENOTDIR) {
 		t.Errorf("listDir(fifo) = %v, want ENOTDIR", err)
 	}
 }
@@ -582,32 +594,38 @@ func TestListingCacheBounds(t *testing.T) {
 	c := newListingCache(3, 100)
 	id := dirID{ino: 1}
 	for i := range 5 {
-		c.put(fmt.Sprint(i), id, now, make([]byte, 10))
+		c.put(fmt.Sprint(i), id, now, bodyMenu(make([]byte, 10)))
 	}
-	if c.len() != 3 || c.get("0", id, now) != nil || c.get("4", id, now) == nil {
+	if c.len() != 3 || has(c, "0", id, now) || !has(c, "4", id, now) {
 		t.Errorf("entry bound: %d entries", c.len())
 	}
 	// "2" is now the least recently used of 2, 3, 4... after touching 3 and 4.
 	c.get("3", id, now)
-	c.put("big", id, now, make([]byte, 85))
-	if c.bytes > 100 || c.get("big", id, now) == nil || c.get("2", id, now) != nil {
+	c.put("big", id, now, bodyMenu(make([]byte, 85)))
+	if c.bytes > 100 || !has(c, "big", id, now) || has(c, "2", id, now) {
 		t.Errorf("byte bound: %d bytes, %d entries", c.bytes, c.len())
 	}
-	c.put("huge", id, now, make([]byte, 101))
-	if c.get("huge", id, now) != nil {
+	c.put("huge", id, now, bodyMenu(make([]byte, 101)))
+	if has(c, "huge", id, now) {
 		t.Error("entry larger than the cache was stored")
 	}
 	n := c.len()
-	if c.get("big", dirID{ino: 2}, now) != nil {
+	if has(c, "big", dirID{ino: 2}, now) {
 		t.Error("entry returned for a different directory state")
 	}
 	if c.len() != n-1 {
 		t.Error("entry for an outdated directory state kept")
 	}
-	c.put("t", id, now, []byte("x"))
-	if c.get("t", id, now.Add(cacheTTL+time.Second)) != nil {
+	c.put("t", id, now, bodyMenu([]byte("x")))
+	if has(c, "t", id, now.Add(cacheTTL+time.Second)) {
 		t.Error("entry returned after its TTL")
 	}
+}
+
+// has reports whether c holds an entry for path in state id at now.
+func has(c *listingCache, path string, id dirID, now time.Time) bool {
+	_, ok := c.get(path, id, now)
+	return ok
 }
 
 func TestNew(t *testing.T) {
@@ -728,6 +746,19 @@ func TestRootItems(t *testing.T) {
 	}
 	if n := h.cache.len(); n != 1 {
 		t.Errorf("root listing not cached (%d entries)", n)
+	}
+	// A listing too large to keep as bytes is streamed from its compact
+	// form: the items come last all the same.
+	big, err := New(Options{Root: root, RootItems: []gopher.Item{{Type: gopher.TypeSearch, Display: "Search this gopherhole", Selector: "/search"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer big.Close()
+	big.entryBytes = 16
+	for i := range 2 {
+		if got := get(t, big, "/").String(); !strings.HasSuffix(got, "0a.txt\t/a.txt\tlocalhost\t7000\r\n7Search this gopherhole\t/search\tlocalhost\t7000\r\n.\r\n") {
+			t.Errorf("streamed root listing %d: %q", i, got)
+		}
 	}
 	// Another host's menu names that host in the items too.
 	got := serve(t, h, &gopher.Request{Selector: "", Host: "b.test", Port: 7071}).String()

@@ -1,12 +1,13 @@
 package fs
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"path"
-
-	"go.uber.org/zap"
+	"strings"
 
 	"gopherd/internal/gopher"
 	"gopherd/internal/gophermap"
@@ -19,7 +20,8 @@ var gophermapNames = [...]string{gophermapName, ".gophermap"}
 
 // maxGophermapBytes bounds what is read of one map: far above any real
 // menu (a 5,000-line map is about 300 KiB), low enough that a stray huge
-// file cannot exhaust memory.
+// file cannot exhaust memory. A larger map is refused, not cut: half a menu
+// would pass for the whole one.
 const maxGophermapBytes = 4 << 20
 
 // mapCacheKey keeps rendered maps apart from listings in the shared cache.
@@ -31,60 +33,103 @@ func (h *Handler) findGophermap(dir string) (p string, fi os.FileInfo, ok bool) 
 	return FindGophermap(h.root, dir)
 }
 
-// renderedGophermap returns the menu of map file p (stat result fi) for
-// directory dir, from the cache when the file is unchanged. The cache key
-// is the map's own identity: a map edited in place changes its mtime and
-// ctime but not its directory's.
-func (h *Handler) renderedGophermap(r *gopher.Request, dir, p string, fi os.FileInfo) ([]byte, error) {
+// gophermapMenu returns the menu of map file p (stat result fi) for
+// directory dir, made once per version of the map (see menuFor). The cache
+// key is the map's own identity: a map edited in place changes its mtime
+// and ctime but not its directory's.
+func (h *Handler) gophermapMenu(ctx context.Context, r *gopher.Request, dir, p string, fi os.FileInfo) (menu, error) {
 	key := mapCacheKey + cacheScope(r) + p
 	id, cacheable := dirIdentity(fi)
-	now := h.now()
 	if cacheable {
-		if body := h.cache.get(key, id, now); body != nil {
-			return body, nil
+		// Before the render and its closure are built: the hot path.
+		if m, ok := h.cache.get(key, id, h.now()); ok {
+			return m, nil
 		}
 	}
-	if path.Base(p) == gophermapName {
-		if _, err := h.root.Stat(path.Join(dir, ".gophermap")); err == nil {
-			h.log.Warn("both gophermap and .gophermap exist: serving gophermap", quotedPath(dir))
-		}
-	}
-	data, err := h.readGophermap(p)
-	if err != nil {
-		return nil, err
-	}
-	if IsProgramMap(data) {
-		// Never cached: whether it may run is the runner's to decide
-		// on every request.
-		return nil, &programMap{path: p}
-	}
-	menu, warnings := gophermap.Render(data, gophermap.Context{Dir: "/" + dir, Host: r.Host, Port: r.Port})
-	for _, w := range warnings {
-		h.log.Warn("gophermap: "+gopher.Quote(fmt.Sprintf("%s:%d: %s", p, w.Line, w.Msg), 2*maxLogPath), zap.String("path", gopher.Quote(p, maxLogPath)))
-	}
-	body := menu.Bytes()
-	if cacheable && now.Sub(fi.ModTime()) >= racyWindow {
-		h.cache.put(key, id, now, body)
-	}
-	return body, nil
+	cacheable = cacheable && h.now().Sub(fi.ModTime()) >= racyWindow
+	rd := gophermap.Renderer{Context: gophermap.Context{Dir: "/" + dir, Host: r.Host, Port: r.Port}}
+	return h.menuFor(ctx, key, id, cacheable, p, func(ctx context.Context) (menu, *problems, error) {
+		return h.renderGophermap(ctx, rd, dir, p)
+	})
 }
 
-// readGophermap reads at most maxGophermapBytes of map file p; a longer map
-// is cut at the limit with a warning rather than refused, so the menu still
-// renders.
-func (h *Handler) readGophermap(p string) ([]byte, error) {
+// renderGophermap reads map p and makes its menu with rd: its bytes when
+// they fit a cache entry, else the map's text, from which each request
+// streams the menu. Two passes (measure, then write into a buffer of the
+// exact size) keep the memory of a render at the map plus its menu.
+func (h *Handler) renderGophermap(ctx context.Context, rd gophermap.Renderer, dir, p string) (menu, *problems, error) {
+	probs := &problems{}
+	if path.Base(p) == gophermapName {
+		if _, err := h.root.Stat(path.Join(dir, ".gophermap")); err == nil {
+			probs.add("both gophermap and .gophermap exist: serving gophermap", dir, nil)
+		}
+	}
+	text, size, err := h.readGophermap(p)
+	if err != nil {
+		return menu{}, probs, err
+	}
+	if text == "" && size > 0 {
+		probs.add(fmt.Sprintf("gophermap: %s: %s bytes, over the %d MiB limit: not rendered, clients get an error item", p, thousands(int(size)), maxGophermapBytes>>20), p, nil)
+		return failMenu(gopher.Internal), probs, nil
+	}
+	rd.Warn = func(w gophermap.Warning) {
+		if probs.full() {
+			probs.more++
+			return
+		}
+		probs.addCol(fmt.Sprintf("gophermap: %s:%d: %s", p, w.Line, w.Msg), p, w.Col)
+	}
+	n := rd.Size(ctx, text)
+	if err := ctx.Err(); err != nil {
+		return menu{}, probs, err
+	}
+	// The problems are known now; the next passes need not hear them.
+	rd.Warn = nil
+	if n <= h.entryBytes {
+		body := rd.Append(ctx, make([]byte, 0, n), text)
+		if err := ctx.Err(); err != nil {
+			return menu{}, probs, err
+		}
+		return bodyMenu(body), probs, nil
+	}
+	return menu{
+		items: func(ctx context.Context) iter.Seq[gopher.Item] { return rd.Items(ctx, text) },
+		cost:  len(text),
+	}, probs, nil
+}
+
+// readGophermap reads map file p whole. A map over maxGophermapBytes is not
+// read: text is then empty and size says how large it is. A map that is a
+// program, whatever its size, is a *programMap error: never cached, since
+// whether it may run is the runner's to decide on every request.
+func (h *Handler) readGophermap(p string) (text string, size int64, err error) {
 	f, err := h.openRegular(p)
 	if err != nil {
-		return nil, err
+		return "", 0, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxGophermapBytes+1))
+	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("reading gophermap %s: %w", p, err)
+		return "", 0, fmt.Errorf("gophermap %s: %w", p, err)
 	}
-	if len(data) > maxGophermapBytes {
-		h.log.Warn("gophermap larger than 4 MiB: rendering only its first 4 MiB", quotedPath(p))
-		data = data[:maxGophermapBytes]
+	var head [len(programPrefix)]byte
+	if n, _ := f.ReadAt(head[:], 0); IsProgramMap(head[:n]) {
+		return "", 0, &programMap{path: p}
 	}
-	return data, nil
+	if fi.Size() > maxGophermapBytes {
+		return "", fi.Size(), nil
+	}
+	// Read straight into the string the renderer works on: one copy of the
+	// map in memory, not two.
+	var b strings.Builder
+	b.Grow(int(fi.Size()) + 1)
+	n, err := io.Copy(&b, io.LimitReader(f, maxGophermapBytes+1))
+	if err != nil {
+		return "", 0, fmt.Errorf("reading gophermap %s: %w", p, err)
+	}
+	if n > maxGophermapBytes {
+		// It grew while it was read.
+		return "", n, nil
+	}
+	return b.String(), n, nil
 }

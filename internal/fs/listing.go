@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	iofs "io/fs"
+	"iter"
 	"os"
 	"slices"
 	"strconv"
@@ -14,25 +15,30 @@ import (
 	"gopherd/internal/gopher"
 )
 
-// dirMenu returns the complete response (terminator included) for directory
-// dir, whose stat result is fi: its gophermap rendered when it has one, else
-// the automatic listing. The returned slice may be shared with the cache:
-// callers only read it.
+// dirMenu returns the menu of directory dir, whose stat result is fi: its
+// gophermap rendered when it has one, else the automatic listing, each made
+// once per version (see menuFor).
 //
 // A cached listing proves there was no map when it was made, and creating
 // or removing a map changes the directory's identity, so a cache hit needs
 // no look-up of map files.
-func (h *Handler) dirMenu(ctx context.Context, r *gopher.Request, dir string, fi os.FileInfo) ([]byte, error) {
+func (h *Handler) dirMenu(ctx context.Context, r *gopher.Request, dir string, fi os.FileInfo) (menu, error) {
 	key := cacheScope(r) + dir
-	if id, ok := dirIdentity(fi); ok {
-		if body := h.cache.get(key, id, h.now()); body != nil {
-			return body, nil
+	id, cacheable := dirIdentity(fi)
+	if cacheable {
+		if m, ok := h.cache.get(key, id, h.now()); ok {
+			return m, nil
 		}
 	}
 	if p, mfi, ok := h.findGophermap(dir); ok {
-		return h.renderedGophermap(r, dir, p, mfi)
+		return h.gophermapMenu(ctx, r, dir, p, mfi)
 	}
-	return h.cachedListing(ctx, r, dir, fi)
+	// id was taken before reading the directory, so a change made while it
+	// is read makes the next request miss instead of serving a mix.
+	cacheable = cacheable && h.now().Sub(fi.ModTime()) >= racyWindow
+	return h.menuFor(ctx, key, id, cacheable, dir, func(ctx context.Context) (menu, *problems, error) {
+		return h.renderListing(ctx, dir, r.Host, r.Port)
+	})
 }
 
 // cacheScope keeps apart the menus of one directory written for different
@@ -41,31 +47,91 @@ func cacheScope(r *gopher.Request) string {
 	return r.Host + "\x00" + strconv.Itoa(r.Port) + "\x00"
 }
 
-// cachedListing returns dir's automatic listing, from the cache when the
-// directory is unchanged since it was listed.
-func (h *Handler) cachedListing(ctx context.Context, r *gopher.Request, dir string, fi os.FileInfo) ([]byte, error) {
-	key := cacheScope(r) + dir
-	id, cacheable := dirIdentity(fi)
-	now := h.now()
-	if cacheable {
-		if body := h.cache.get(key, id, now); body != nil {
-			return body, nil
+// renderListing makes the automatic listing of dir: its bytes when they fit
+// a cache entry, else the sorted names and types, a fraction of the menu's
+// size, from which each request streams the menu.
+func (h *Handler) renderListing(ctx context.Context, dir, host string, port int) (menu, *problems, error) {
+	probs := &problems{}
+	ents, err := h.listDir(ctx, dir, probs)
+	if err != nil {
+		return menu{}, probs, err
+	}
+	prefix := "/"
+	var extra []gopher.Item
+	if dir != "." {
+		prefix = "/" + dir + "/"
+	} else {
+		extra = h.rootItemsFor(host, port)
+	}
+	item := func(e listEntry) gopher.Item {
+		return gopher.Item{Type: e.typ, Display: e.name, Selector: prefix + e.name, Host: host, Port: port}
+	}
+	size := len(gopher.Terminator)
+	for _, e := range ents {
+		size += len(prefix) + 2*len(e.name) + len(host) + (gopher.Item{Type: e.typ, Port: port}).Len()
+	}
+	extraSize := 0
+	for _, it := range extra {
+		extraSize += it.Len()
+	}
+	size += extraSize
+	if size <= h.entryBytes {
+		body := make([]byte, 0, size)
+		for _, e := range ents {
+			body = item(e).AppendTo(body)
+		}
+		for _, it := range extra {
+			body = it.AppendTo(body)
+		}
+		return bodyMenu(append(body, gopher.Terminator...)), probs, nil
+	}
+	// The compact form: every name in one string, where each one ends,
+	// and its type.
+	var names strings.Builder
+	ends := make([]int32, len(ents))
+	types := make([]gopher.ItemType, len(ents))
+	for i, e := range ents {
+		names.WriteString(e.name)
+		ends[i], types[i] = int32(names.Len()), e.typ
+	}
+	all := names.String()
+	return menu{
+		items: func(ctx context.Context) iter.Seq[gopher.Item] {
+			return func(yield func(gopher.Item) bool) {
+				start := int32(0)
+				for i, end := range ends {
+					if i%ctxCheckEvery == 0 && ctx.Err() != nil {
+						return
+					}
+					if !yield(item(listEntry{name: all[start:end], typ: types[i]})) {
+						return
+					}
+					start = end
+				}
+				for _, it := range extra {
+					if !yield(it) {
+						return
+					}
+				}
+			}
+		},
+		cost: len(all) + 5*len(ents) + extraSize,
+	}, probs, nil
+}
+
+// rootItemsFor returns Options.RootItems for a menu naming host and port,
+// which an item without a host of its own takes.
+func (h *Handler) rootItemsFor(host string, port int) []gopher.Item {
+	if len(h.rootItems) == 0 {
+		return nil
+	}
+	out := slices.Clone(h.rootItems)
+	for i := range out {
+		if out[i].Host == "" {
+			out[i].Host, out[i].Port = host, port
 		}
 	}
-	menu, err := h.listDir(ctx, dir, r.Host, r.Port)
-	if err != nil {
-		return nil, err
-	}
-	if dir == "." {
-		menu = h.appendRootItems(menu, r)
-	}
-	body := menu.Bytes()
-	// id was taken before reading the directory, so a change made while it
-	// was read makes the next request miss instead of serving a mix.
-	if cacheable && now.Sub(fi.ModTime()) >= racyWindow {
-		h.cache.put(key, id, now, body)
-	}
-	return body, nil
+	return out
 }
 
 // appendRootItems appends Options.RootItems to the root's listing m, for
@@ -91,17 +157,18 @@ type listEntry struct {
 // cancelled request.
 const ctxCheckEvery = 256
 
-// listDir builds the automatic menu of directory dir: subdirectories first,
-// then files, each group sorted by lower-cased name, bytewise (so names
-// starting with non-ASCII letters come after "z"), ties bytewise. Dotfiles
-// and gophermaps are left out silently; names that cannot appear in a menu
-// line, special files and symlinks that lead nowhere (or out of the root)
-// are left out with a log line.
+// listDir returns the entries of the automatic menu of directory dir:
+// subdirectories first, then files, each group sorted by lower-cased name,
+// bytewise (so names starting with non-ASCII letters come after "z"), ties
+// bytewise. Dotfiles and gophermaps are left out silently; names that cannot
+// appear in a menu line and symlinks that lead nowhere (or out of the root)
+// are left out with a problem recorded in probs, special files with a debug
+// line.
 //
 // The cost per entry is constant: the entry type comes from the directory
 // itself (d_type), symlinks alone are stat'ed, and only files whose
 // extension is unknown are opened, to read their first 512 bytes.
-func (h *Handler) listDir(ctx context.Context, dir, host string, port int) (gopher.Menu, error) {
+func (h *Handler) listDir(ctx context.Context, dir string, probs *problems) ([]listEntry, error) {
 	// O_DIRECTORY: if dir was swapped for a FIFO since the stat, the open
 	// fails instead of blocking.
 	f, err := OpenDir(h.root, dir)
@@ -112,10 +179,6 @@ func (h *Handler) listDir(ctx context.Context, dir, host string, port int) (goph
 	_ = f.Close()
 	if err != nil {
 		return nil, err
-	}
-	prefix := "/"
-	if dir != "." {
-		prefix = "/" + dir + "/"
 	}
 	ents := make([]listEntry, 0, len(des))
 	var head []byte
@@ -131,14 +194,14 @@ func (h *Handler) listDir(ctx context.Context, dir, host string, port int) (goph
 		}
 		p := joinPath(dir, name)
 		if !MenuSafeName(name) {
-			h.log.Warn("not listing file: its name cannot be written into a menu", quotedPath(p))
+			probs.add("not listing file: its name cannot be written into a menu", p, nil)
 			continue
 		}
 		mode := de.Type()
 		if mode&iofs.ModeSymlink != 0 {
 			fi, err := h.root.Stat(p)
 			if err != nil {
-				h.log.Warn("not listing symlink: it leads nowhere or out of the root", quotedPath(p), quotedErr(err))
+				probs.add("not listing symlink: it leads nowhere or out of the root", p, err)
 				continue
 			}
 			mode = fi.Mode().Type()
@@ -164,11 +227,7 @@ func (h *Handler) listDir(ctx context.Context, dir, host string, port int) (goph
 		ents = append(ents, listEntry{name: name, fold: strings.ToLower(name), typ: t})
 	}
 	slices.SortFunc(ents, compareEntries)
-	menu := make(gopher.Menu, len(ents))
-	for i, e := range ents {
-		menu[i] = gopher.Item{Type: e.typ, Display: e.name, Selector: prefix + e.name, Host: host, Port: port}
-	}
-	return menu, nil
+	return ents, nil
 }
 
 func compareEntries(a, b listEntry) int {

@@ -14,8 +14,8 @@ import (
 // SniffLen is how many leading bytes of a file TypeOf looks at.
 const SniffLen = sniffLen
 
-// MaxGophermapBytes is how much of a gophermap is rendered; the rest of a
-// longer map is never shown.
+// MaxGophermapBytes is the largest gophermap that is rendered; a larger one
+// is refused whole (its clients get an error item), never shown in part.
 const MaxGophermapBytes = maxGophermapBytes
 
 // AllowedName reports whether a directory entry called name may be served

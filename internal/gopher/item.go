@@ -152,3 +152,34 @@ func (m Menu) WriteTo(w io.Writer) (int64, error) {
 	n, err := w.Write(m.Bytes())
 	return int64(n), err
 }
+
+// Len returns the length of the item's wire form, CRLF included: what
+// AppendTo appends. Callers size buffers with it, or decide whether a menu
+// fits somewhere, without encoding it.
+func (it Item) Len() int {
+	n := 1 + len(it.Display) + 1 + len(it.Selector) + 1 + len(it.Host) + 1 + intLen(it.Port) + 2
+	if it.Extra != "" {
+		n += 1 + len(it.Extra)
+	}
+	return n
+}
+
+// intLen is the number of bytes strconv.AppendInt writes for n.
+func intLen(n int) int {
+	l := 1
+	if n < 0 {
+		l++
+		if n <= -10 {
+			// -n may overflow for the smallest int; divide first.
+			n = -(n / 10)
+			l++
+		} else {
+			return l
+		}
+	}
+	for n >= 10 {
+		n /= 10
+		l++
+	}
+	return l
+}

@@ -130,6 +130,26 @@ func TestValidHost(t *testing.T) {
 	}
 }
 
+func TestItemLen(t *testing.T) {
+	for _, it := range []Item{
+		{},
+		{Type: TypeInfo, Display: "x", Host: "localhost", Port: 70},
+		{Type: TypeMenu, Display: "d", Selector: "/d", Host: "h", Port: 65535, Extra: "+"},
+		{Type: TypeText, Display: "a\tb", Selector: "s\r\n", Host: "h", Port: 9},
+		{Type: TypeText, Port: 10},
+		{Type: TypeText, Port: -1},
+		{Type: TypeText, Port: -10},
+		{Type: TypeText, Port: -12345},
+		{Type: TypeText, Port: 1 << 40},
+		{Type: TypeText, Port: -1 << 63},
+		{Type: TypeText, Port: 1<<63 - 1},
+	} {
+		if got, want := it.Len(), len(it.AppendTo(nil)); got != want {
+			t.Errorf("%+v: Len() = %d, AppendTo wrote %d bytes", it, got, want)
+		}
+	}
+}
+
 func TestCanonicalHost(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"A.Test", "a.test"}, {"a.test.", "a.test"}, {"WWW.A.TEST.", "www.a.test"},

@@ -2,10 +2,13 @@ package gophermap
 
 import (
 	"bytes"
+	"context"
 	"path"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"gopherd/internal/gopher"
 )
@@ -84,4 +87,72 @@ func isRelative(e Entry) bool {
 		sel = e.Display
 	}
 	return sel != "" && !strings.HasPrefix(sel, "/") && !strings.HasPrefix(sel, "URL:")
+}
+
+// FuzzRenderBounded checks the costs of a render on what it produces: the
+// streaming renderer's menu is exactly Render's, Size predicts it, no item
+// is larger than twice the line it came from (a display string doubles as
+// the selector) plus the directory and host written into it, the render
+// allocates at most twice its output besides the output itself (plus a
+// constant), and it takes time linear in the bytes it reads and writes. Lines, the
+// stage lint rules read, must give back the file byte for byte.
+func FuzzRenderBounded(f *testing.F) {
+	f.Add([]byte("x\nx\nx\n"), "/")
+	f.Add([]byte("\t\n\t\n\t\n"), "/sub")
+	f.Add([]byte("0a\tb/c/../d\n1e\t\th\t70\r\n.\r\nrest"), "/deep/er/dir")
+	f.Add([]byte("\xef\xbb\xbf1a\t../a\n1b\t../../../b\ni\t\t\t\t\n"), "/a")
+	f.Add([]byte(strings.Repeat("1relative link\tsome/where\n", 200)), "/a/long/directory/name")
+	f.Fuzz(func(t *testing.T, data []byte, dir string) {
+		text := string(data)
+		var rebuilt strings.Builder
+		next := 1
+		for l := range Lines(text) {
+			if l.Num != next || l.Off != rebuilt.Len() {
+				t.Fatalf("line %d at offset %d, want line %d at %d", l.Num, l.Off, next, rebuilt.Len())
+			}
+			next++
+			rebuilt.WriteString(l.Text + l.End)
+		}
+		if rebuilt.String() != text {
+			t.Fatalf("Lines lost bytes: %q from %q", rebuilt.String(), text)
+		}
+
+		ctx := Context{Dir: dir, Host: "example.org", Port: 7070}
+		r := Renderer{Context: ctx}
+		size := r.Size(context.Background(), text)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		out := r.Append(context.Background(), make([]byte, 0, size), text)
+		elapsed := time.Since(start)
+		runtime.ReadMemStats(&after)
+
+		menu, _ := Render(data, ctx)
+		if !bytes.Equal(out, menu.Bytes()) {
+			t.Fatalf("Append and Render differ:\n%q\n%q", out, menu.Bytes())
+		}
+		if len(out) != size {
+			t.Fatalf("Size said %d, the menu has %d bytes", size, len(out))
+		}
+		perLine := len(cleanDir(dir)) + len(ctx.Host) + len("\t\t\t65535\r\n/")
+		if limit := len(gopher.Terminator) + 2*len(text) + (next-1)*perLine; len(out) > limit {
+			t.Fatalf("%d-byte menu from %d lines of %d bytes: more than twice a line plus directory and host each (%d)", len(out), next-1, len(text), limit)
+		}
+		// The output buffer was sized up front, so what is allocated is
+		// the joined selectors (part of the output; path.Join builds each
+		// twice when it has to clean it), the repaired copy of each line
+		// holding a stray CR, the cleaned directory, and a constant.
+		repaired := 0
+		for l := range Lines(text) {
+			if strings.Contains(l.Text, "\r") {
+				repaired += len(l.Text)
+			}
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc - uint64(size); alloc > uint64(2*len(out)+repaired+2*len(dir))+16<<10 {
+			t.Fatalf("rendering %d bytes allocated %d bytes besides the output", len(out), alloc)
+		}
+		if limit := time.Second + time.Duration(len(out)+len(text))*time.Microsecond; elapsed > limit {
+			t.Fatalf("rendering %d bytes from %d took %v (limit %v)", len(out), len(text), elapsed, limit)
+		}
+	})
 }

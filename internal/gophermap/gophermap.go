@@ -51,11 +51,20 @@
 // add one, and it would otherwise turn the first line into a bad type byte).
 // A CR anywhere else in a line cannot go on the wire, so it becomes a space
 // and a warning is given.
+//
+// The pipeline, in stages a caller can use one by one: Lines splits a file
+// into raw lines (number, offset, bytes, ending), for lint rules that judge
+// what was written; a Dialect classifies each line into an Entry (Bucktooth
+// is the default; another server's dialect is another classifier);
+// Renderer resolves entries into gopher.Items one at a time, for a caller
+// that measures, buffers or streams the menu. Parse, Resolve and Render are
+// the same stages collecting whole slices, for tests and tools.
 package gophermap
 
 import (
-	"slices"
+	"context"
 	"strconv"
+	"strings"
 
 	"gopherd/internal/gopher"
 )
@@ -89,8 +98,13 @@ type Entry struct {
 // Warning reports a problem on one line of a gophermap. The line was skipped
 // or repaired; the rest of the map is unaffected.
 type Warning struct {
+	// Line is the 1-based line number.
 	Line int
-	Msg  string
+	// Col is the 1-based byte column in the raw line (Line.Text) that the
+	// problem is at, or 0 when it concerns the line as a whole.
+	Col int
+	// Msg says what is wrong and what was done about it.
+	Msg string
 }
 
 // String formats the warning as "line N: msg". Callers that know the file
@@ -110,18 +124,15 @@ type Context struct {
 	Port int
 }
 
-// Render parses data and resolves it against c. Warnings from both steps are
-// returned in line order.
+// Render parses data and resolves it against c, collecting the whole menu.
+// Warnings from both steps are returned in line order.
 func Render(data []byte, c Context) (gopher.Menu, []Warning) {
-	entries, pw := Parse(data)
-	menu, rw := Resolve(entries, c)
-	if len(pw) == 0 {
-		return menu, rw
+	var warnings []Warning
+	r := Renderer{Context: c, Warn: func(w Warning) { warnings = append(warnings, w) }}
+	text := string(data)
+	menu := make(gopher.Menu, 0, strings.Count(text, "\n")+1)
+	for it := range r.Items(context.Background(), text) {
+		menu = append(menu, it)
 	}
-	if len(rw) == 0 {
-		return menu, pw
-	}
-	ws := append(pw, rw...)
-	slices.SortStableFunc(ws, func(a, b Warning) int { return a.Line - b.Line })
-	return menu, ws
+	return menu, warnings
 }

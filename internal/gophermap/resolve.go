@@ -7,6 +7,47 @@ import (
 	"gopherd/internal/gopher"
 )
 
+// resolver resolves entries for one map: Context with its directory
+// cleaned once.
+type resolver struct {
+	dir  string
+	host string
+	port int
+	// dirOK is false when the directory holds a byte no menu line may
+	// (only a Context built by hand can): relative links are then
+	// dropped before joining, which would only make garbage.
+	dirOK bool
+}
+
+func newResolver(c Context) resolver {
+	dir := cleanDir(c.Dir)
+	return resolver{dir: dir, host: c.Host, port: c.Port, dirOK: (gopher.Item{Selector: dir}).Valid()}
+}
+
+// item turns e into a menu item. A problem other than fine means the
+// entry cannot be written; its message is built only when asked for.
+func (r resolver) item(e Entry) (it gopher.Item, bad problem) {
+	if e.Type == gopher.TypeInfo {
+		it = gopher.Info(e.Display, r.host, r.port)
+	} else {
+		sel, ok := resolveSelector(e, r.dir, r.dirOK)
+		if !ok {
+			return it, problem{what: aboveRoot, detail: sel}
+		}
+		it = gopher.Item{Type: e.Type, Display: e.Display, Selector: sel, Host: r.host, Port: r.port, Extra: e.Extra}
+		if e.HasHost {
+			it.Host = e.Host
+		}
+		if e.HasPort {
+			it.Port = e.Port
+		}
+	}
+	if !it.Valid() {
+		return it, problem{what: unwritable}
+	}
+	return it, bad
+}
+
 // Resolve turns entries into menu items for a map in directory c.Dir:
 // relative selectors are joined to the directory, missing hosts and ports
 // filled in from c. Entries that cannot be written (a relative selector
@@ -14,29 +55,13 @@ import (
 // hand-built entries or a Dir with such bytes can produce) are dropped
 // with a warning.
 func Resolve(entries []Entry, c Context) (gopher.Menu, []Warning) {
-	dir := cleanDir(c.Dir)
+	r := newResolver(c)
 	menu := make(gopher.Menu, 0, len(entries))
 	var warnings []Warning
 	for _, e := range entries {
-		var it gopher.Item
-		if e.Type == gopher.TypeInfo {
-			it = gopher.Info(e.Display, c.Host, c.Port)
-		} else {
-			sel, ok := resolveSelector(e, dir)
-			if !ok {
-				warnings = append(warnings, Warning{e.Line, `selector "` + gopher.Quote(sel, quoteMax) + `" leads above the root; link dropped`})
-				continue
-			}
-			it = gopher.Item{Type: e.Type, Display: e.Display, Selector: sel, Host: c.Host, Port: c.Port, Extra: e.Extra}
-			if e.HasHost {
-				it.Host = e.Host
-			}
-			if e.HasPort {
-				it.Port = e.Port
-			}
-		}
-		if !it.Valid() {
-			warnings = append(warnings, Warning{e.Line, "a field holds a TAB, CR or LF; item dropped"})
+		it, bad := r.item(e)
+		if bad.what != fine {
+			warnings = append(warnings, Warning{Line: e.Line, Msg: bad.message()})
 			continue
 		}
 		menu = append(menu, it)
@@ -54,7 +79,10 @@ func cleanDir(dir string) string {
 
 // resolveSelector returns the selector an entry links to. ok is false when
 // a relative selector leaves the root; sel is then the selector as written.
-func resolveSelector(e Entry, dir string) (sel string, ok bool) {
+// With dirOK false a relative selector resolves to dir alone, which holds
+// the unwritable byte: the item is dropped as it would be once joined,
+// without the garbage of joining.
+func resolveSelector(e Entry, dir string, dirOK bool) (sel string, ok bool) {
 	sel = e.Selector
 	if !e.HasSelector {
 		sel = e.Display
@@ -71,6 +99,9 @@ func resolveSelector(e Entry, dir string) (sel string, ok bool) {
 	}
 	if escapes(dir, sel) {
 		return sel, false
+	}
+	if !dirOK {
+		return dir, true
 	}
 	return path.Join(dir, sel), true
 }

@@ -20,7 +20,8 @@ func RaiseNoFile(need uint64) error {
 			return fmt.Errorf("raising RLIMIT_NOFILE to %d: %w", lim.Max, err)
 		}
 	}
-	if lim.Cur < need {
+	// Rlimit's fields are int64 on FreeBSD, uint64 elsewhere.
+	if uint64(lim.Cur) < need {
 		return fmt.Errorf("RLIMIT_NOFILE hard limit %d is below the %d descriptors this run needs; lower -idle or raise the limit (ulimit -Hn)", lim.Max, need)
 	}
 	return nil

@@ -1,3 +1,6 @@
+// Socket activation and sd_notify speak to systemd, which exists only on
+// Linux; systemd_other.go says so on every other system.
+
 package main
 
 import (

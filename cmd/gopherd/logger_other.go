@@ -1,0 +1,7 @@
+//go:build !linux
+
+package main
+
+// stderrJournal returns nil: the journal is systemd's, and systemd runs on
+// Linux only.
+func stderrJournal() journalSink { return nil }

@@ -1,0 +1,190 @@
+package gophermap
+
+import (
+	"strings"
+
+	"gopherd/internal/gopher"
+)
+
+// Kind is what one line of a map means for the menu.
+type Kind uint8
+
+// Line kinds. A dialect may give lines other meanings (a comment, an include)
+// by returning kinds of its own; the renderer shows only KindItem lines and
+// stops at KindEnd.
+const (
+	// KindItem is a line that becomes one menu item: the Entry.
+	KindItem Kind = iota + 1
+	// KindSkip is a bad line: it shows nothing, and a warning said why.
+	KindSkip
+	// KindEnd ends the map: this line and every one after it show nothing.
+	KindEnd
+	// KindNone is a line that shows nothing by design, such as a comment in
+	// a dialect that has them. The Bucktooth core has none.
+	KindNone
+)
+
+// Dialect gives the lines of a map their meaning. A dialect is a line
+// classifier: Lines splits the file, Classify reads one line at a time, and
+// resolution into menu items is shared by every dialect.
+type Dialect interface {
+	// Classify reads line l. Problems go to warn, each with l's number and
+	// the column it concerns; a KindSkip line has at least one. warn may be
+	// nil: nobody listens, and no message need be built.
+	Classify(l Line, warn func(Warning)) (Entry, Kind)
+}
+
+// Bucktooth is the default dialect, the core that Bucktooth, pygopherd,
+// Gophernicus and spacecookie all read the same way (see the package
+// comment for its rules).
+type Bucktooth struct{}
+
+var _ Dialect = Bucktooth{}
+
+// utf8BOM is dropped from the start of a map; see the package comment.
+const utf8BOM = "\xef\xbb\xbf"
+
+// quoteMax bounds how much of an offending field a warning quotes, so one
+// absurd line cannot flood the log.
+const quoteMax = 40
+
+// Classify implements Dialect. With a nil warn no message is built: a
+// render that has already reported a map's problems pays nothing for them.
+func (Bucktooth) Classify(l Line, warn func(Warning)) (Entry, Kind) {
+	text, skipped := l.Text, 0
+	if l.Num == 1 && strings.HasPrefix(text, utf8BOM) {
+		text, skipped = text[len(utf8BOM):], len(utf8BOM)
+	}
+	if l.End == "" {
+		// A last line cut between the CR and the LF of its ending.
+		text = strings.TrimSuffix(text, "\r")
+	}
+	if text == "." {
+		return Entry{}, KindEnd
+	}
+	if i := strings.IndexByte(text, '\r'); i >= 0 {
+		text = strings.ReplaceAll(text, "\r", " ")
+		if warn != nil {
+			warn(Warning{Line: l.Num, Col: skipped + i + 1, Msg: "carriage return inside the line replaced by a space"})
+		}
+	}
+	e, bad := parseLine(text)
+	if bad.what != fine {
+		if warn != nil {
+			warn(Warning{Line: l.Num, Col: skipped + bad.col, Msg: bad.message() + "; line skipped"})
+		}
+		return Entry{}, KindSkip
+	}
+	e.Line = l.Num
+	return e, KindItem
+}
+
+// problem is what makes a line bad, kept as a code and the offending bytes
+// (a substring: no allocation) until someone wants the message.
+type problem struct {
+	what   problemKind
+	col    int    // 1-based column at fault; 0 for the whole line
+	detail string // the offending field
+}
+
+type problemKind uint8
+
+const (
+	fine problemKind = iota
+	leadingTab
+	badType
+	emptyLink
+	badPort
+	// Problems of resolution, shared by every dialect.
+	aboveRoot
+	unwritable
+)
+
+func (p problem) message() string {
+	switch p.what {
+	case leadingTab:
+		return "line starts with a TAB: no item type and no display string"
+	case badType:
+		return `item type "` + gopher.Quote(p.detail, 1) + `" is not a printable ASCII character (text lines may not contain a TAB)`
+	case emptyLink:
+		return "link has neither a display string nor a selector"
+	case badPort:
+		return `port "` + gopher.Quote(p.detail, quoteMax) + `" is not a number from 1 to 65535`
+	case aboveRoot:
+		return `selector "` + gopher.Quote(p.detail, quoteMax) + `" leads above the root; link dropped`
+	case unwritable:
+		return "a field holds a TAB, CR or LF; item dropped"
+	}
+	return ""
+}
+
+// parseLine parses one line (no line ending, no CR). A problem other than
+// fine means the line is bad.
+func parseLine(line string) (e Entry, bad problem) {
+	tab := strings.IndexByte(line, '\t')
+	if tab < 0 {
+		return Entry{Type: gopher.TypeInfo, Display: line}, bad
+	}
+	if tab == 0 {
+		return e, problem{what: leadingTab, col: 1}
+	}
+	t := line[0]
+	if t <= ' ' || t >= 0x7f {
+		return e, problem{what: badType, col: 1, detail: line[:1]}
+	}
+	e = Entry{Type: gopher.ItemType(t), Display: line[1:tab]}
+	rest := line[tab+1:]
+	if rest == "" {
+		// "Tdisplay<TAB>": the display string is the selector.
+		if e.Display == "" && e.Type != gopher.TypeInfo {
+			return e, problem{what: emptyLink, col: 1}
+		}
+		return e, bad
+	}
+	var more bool
+	e.Selector, rest, more = strings.Cut(rest, "\t")
+	e.HasSelector = true
+	if !more {
+		return e, bad
+	}
+	e.Host, rest, more = strings.Cut(rest, "\t")
+	e.HasHost = e.Host != ""
+	if !more {
+		return e, bad
+	}
+	portCol := len(line) - len(rest) + 1
+	port, extra, more := strings.Cut(rest, "\t")
+	if more {
+		e.Extra = extra
+	}
+	if trimmed := strings.Trim(port, " "); trimmed != "" {
+		p, ok := parsePort(trimmed)
+		switch {
+		case ok:
+			e.Port, e.HasPort = p, true
+		case e.Type == gopher.TypeInfo:
+			// The fields of an info line are ignored anyway; menus copied
+			// from live servers hold junk there.
+		default:
+			return e, problem{what: badPort, col: portCol + strings.IndexByte(port, trimmed[0]), detail: trimmed}
+		}
+	}
+	return e, bad
+}
+
+// parsePort accepts only ASCII digits (no sign, unlike strconv.Atoi) with a
+// value from 1 to 65535.
+func parsePort(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+		if n > 65535 {
+			return 0, false
+		}
+	}
+	return n, n > 0
+}
