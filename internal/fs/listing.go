@@ -134,18 +134,6 @@ func (h *Handler) rootItemsFor(host string, port int) []gopher.Item {
 	return out
 }
 
-// appendRootItems appends Options.RootItems to the root's listing m, for
-// the host and port of r where an item names none.
-func (h *Handler) appendRootItems(m gopher.Menu, r *gopher.Request) gopher.Menu {
-	for _, it := range h.rootItems {
-		if it.Host == "" {
-			it.Host, it.Port = r.Host, r.Port
-		}
-		m = append(m, it)
-	}
-	return m
-}
-
 // listEntry is what a listing sorts: small, so that sorting moves little.
 type listEntry struct {
 	name string
