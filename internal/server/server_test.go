@@ -260,6 +260,9 @@ func TestIdleTimeoutCutsOffNonReader(t *testing.T) {
 // slowly but steadily gets everything even though a single write (or
 // sendfile chunk) takes far longer than IdleTimeout.
 func TestSlowReaderIsNotCutOff(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 1 MiB slowly, for seconds: left out by -short (make check-fast)")
+	}
 	const size = 1 << 20
 	data := make([]byte, size)
 	if _, err := rand.Read(data); err != nil {
