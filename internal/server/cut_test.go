@@ -258,7 +258,9 @@ func TestSlowReadersPlainAndTLSAlike(t *testing.T) {
 		_, _ = w.Write(data)
 	})
 	st := baseSettings(h)
-	st.Limits.IdleTimeout = time.Second
+	// A TLS record of 16 KiB takes the reader a second to take in: the
+	// idle timeout leaves room for that and for a loaded machine.
+	st.Limits.IdleTimeout = 2 * time.Second
 	st.Limits.MinReadRate = 1 << 10
 	st.TLS = holder.Config()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
