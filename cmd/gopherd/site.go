@@ -10,6 +10,7 @@ import (
 	"gopherd/internal/fs"
 	"gopherd/internal/gopher"
 	"gopherd/internal/pages"
+	"gopherd/internal/search"
 	"gopherd/internal/server"
 )
 
@@ -20,9 +21,11 @@ import (
 // its own caches, its own gateway. The host's name and port reach the
 // handlers in every request (gopher.Request.Host and Port), so nothing here
 // writes them down. A new kind of content (search, robots.txt) is one more
-// registration here, made from h, so that it is per host too. The
+// registration here, made from h, so that it is per host too: the
+// host's search indexes its own root. The search handler comes from plan,
+// which keeps a running index whose configuration is unchanged. The
 // server-wide keys of c (robots-txt, caps) apply to every host.
-func (d *daemon) site(c *config.Config, h config.Vhost, tlsPort int, slots *cgi.Slots, renderTimeout time.Duration) (gopher.Handler, error) {
+func (d *daemon) site(c *config.Config, h config.Vhost, tlsPort int, slots *cgi.Slots, renderTimeout time.Duration, plan *searchPlan) (gopher.Handler, error) {
 	// Without a cgi section nothing runs: a gophermap that is a program
 	// is refused (never shown as its source), and no directory runs
 	// programs.
@@ -35,7 +38,18 @@ func (d *daemon) site(c *config.Config, h config.Vhost, tlsPort int, slots *cgi.
 		}
 		maps, gateway = gw, gw.Routes()
 	}
-	tree, err := fs.New(fs.Options{Root: h.Root, Logger: d.logger, Maps: maps, RenderTimeout: renderTimeout})
+	var finder gopher.Handler
+	var rootItems []gopher.Item
+	if h.Search != nil {
+		sh, err := plan.handler(searchOptions(h.Root, h.Search, h.CGI))
+		if err != nil {
+			return nil, err
+		}
+		// The root's automatic listing offers the search; a gophermap
+		// offers it when its author writes the line.
+		finder, rootItems = sh, []gopher.Item{search.Item(h.Search.Selector, "", 0)}
+	}
+	tree, err := fs.New(fs.Options{Root: h.Root, Logger: d.logger, Maps: maps, RenderTimeout: renderTimeout, RootItems: rootItems})
 	if err != nil {
 		return nil, fmt.Errorf("root %s: %w", h.Root, err)
 	}
@@ -66,6 +80,10 @@ func (d *daemon) site(c *config.Config, h config.Vhost, tlsPort int, slots *cgi.
 	// a program is run or refused, never served as its source.
 	for _, r := range gateway {
 		regs = append(regs, registration{r.Prefix, r.Pattern, r.Handler})
+	}
+	// The search's selector is in no gateway directory (config says so).
+	if finder != nil {
+		regs = append(regs, registration{false, h.Search.Selector, finder})
 	}
 	for _, reg := range regs {
 		if reg.prefix {

@@ -18,12 +18,14 @@ import (
 var layer = map[string][]string{
 	"internal/gopher":    {},
 	"internal/gophermap": {"internal/gopher"},
-	"internal/config":    {"internal/gopher"},
-	"internal/tlscert":   {"internal/gopher"},
-	"internal/pages":     {"internal/gopher"},
-	"internal/fs":        {"internal/gopher", "internal/gophermap"},
-	"internal/server":    {"internal/gopher", "internal/rate"},
-	"internal/hupguard":  {},
+	// config refuses a search selector that collides with the selectors
+	// pages answers (caps.txt, URL:), which pages defines.
+	"internal/config":   {"internal/gopher", "internal/pages"},
+	"internal/tlscert":  {"internal/gopher"},
+	"internal/pages":    {"internal/gopher"},
+	"internal/fs":       {"internal/gopher", "internal/gophermap"},
+	"internal/server":   {"internal/gopher", "internal/rate"},
+	"internal/hupguard": {},
 	// The gateway finds programs by the tree's rules and renders menu
 	// output as gophermap lines.
 	"internal/cgi":     {"internal/gopher", "internal/gophermap", "internal/fs"},

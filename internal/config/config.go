@@ -162,6 +162,37 @@
 //	             environment (which is otherwise built from scratch). It
 //	             may set PATH, not the variables set for each request
 //	             (CGIRequestVariables).
+//	search       object or null. gopherd only. The built-in full-text
+//	             search (item type 7) of the text under root. Default
+//	             null: no search. A limit left out takes the search
+//	             engine's default, given below.
+//	  selector   string. Where the search is answered. Starts with "/",
+//	             is not "/" itself, has no empty components, TAB, CR, LF
+//	             or NUL, and is neither caps.txt, a URL: selector nor in
+//	             a cgi directory. Default "/search".
+//	  include    non-empty list of strings. path.Match patterns of the
+//	             files indexed: one without "/" matches a name, one with
+//	             "/" a selector; a trailing "/" matches directories only,
+//	             and a pattern matching a directory covers everything
+//	             below it. Default ["*.txt", "*.md", "gophermap",
+//	             ".gophermap"].
+//	  exclude    list of strings. Patterns, written like include's, of
+//	             what is never indexed. The cgi directories are never
+//	             indexed whatever the patterns. Default none.
+//	  reindex    duration string, positive. How often the tree is
+//	             scanned for changes (SIGHUP scans too). Default "10m".
+//	  max-file-bytes   number or size string, 1 B–1 TiB. How much of each
+//	             file is indexed. Default 1 MiB.
+//	  max-index-bytes  number or size string, 1 B–1 TiB. The index's
+//	             memory; indexing stops there, with a warning. Default
+//	             64 MiB.
+//	  max-query-bytes  number, 1–1048576. Longer queries get "Query too
+//	             long.". Default 256.
+//	  max-terms  number, positive. Queries with more words get "Query
+//	             too long.". Default 8.
+//	  max-results  number, positive. Results listed at most. Default 50.
+//	  query-timeout  duration string, positive. Longest a query may take.
+//	             Default "200ms".
 //	vhosts       list of objects. gopherd only. More hosts, each with its
 //	             own tree, served besides the default host (the top-level
 //	             hostname, root, public-port, tls and cgi). A connection's
@@ -184,6 +215,11 @@
 //	             gateway, over its own root. Default null: nothing runs
 //	             for the host; the top-level cgi is the default host's
 //	             only.
+//	  search     object, the keys of the top-level search. The host's own
+//	             search, an index of its own root (its selector may not
+//	             fall into the host's cgi directories). Default null: no
+//	             search for the host; the top-level search is the default
+//	             host's only.
 //	robots-txt   object. gopherd only. The robots.txt generated at
 //	             robots.txt and /robots.txt when the root has none: one
 //	             "User-agent: *" group with a Disallow line for each entry
@@ -376,9 +412,10 @@ type Config struct {
 	User       string   // "" = not set; "name", "uid" or "uid:gid"
 	Log        Log
 	Limits     Limits
-	TLS        TLS  // zero = no TLS
-	HTTPPage   bool // answer HTTP requests with an HTML page
-	CGI        *CGI // nil = no cgi section: nothing is ever executed
+	TLS        TLS     // zero = no TLS
+	HTTPPage   bool    // answer HTTP requests with an HTML page
+	CGI        *CGI    // nil = no cgi section: nothing is ever executed
+	Search     *Search // nil = no search section: no search
 	// Vhosts are the hosts served besides the default one (the top-level
 	// hostname and root); see Hosts.
 	Vhosts  []Vhost
@@ -451,7 +488,9 @@ func (c *Config) Clone() *Config {
 	for i, v := range d.Vhosts {
 		d.Vhosts[i].Aliases = slices.Clone(v.Aliases)
 		d.Vhosts[i].CGI = v.CGI.clone()
+		d.Vhosts[i].Search = v.Search.clone()
 	}
+	d.Search = c.Search.clone()
 	// where is never modified after Parse, so the copy may share it.
 	return &d
 }

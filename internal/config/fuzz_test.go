@@ -23,6 +23,8 @@ func FuzzParse(f *testing.F) {
 		`{"root": "r", "robots-txt": {"disallow": ["/a/"], "crawl-delay": 10}, "caps": {"admin": "x", "description": "y", "geolocation": "z"}, "metrics": {"listen": "127.0.0.1:9170", "public": false}}`,
 		`{"root": "r", "cgi": {"dirs": [{"selector": "/cgi-bin/", "output": "raw"}, {"selector": "/apps/", "output": "menu"}], "executable-gophermaps": false, "timeout": "10s", "kill-grace": "2s", "max-output-bytes": 8388608, "max-concurrent": 8, "max-concurrent-per-ip": 2, "remote-addr": "full", "env": {"LANG": "C.UTF-8"}}}`,
 		`{"root": "r", "cgi": {"dirs": [{"selector": "/a/"}, {"selector": "/a/"}, {}], "max-output-bytes": "1 MiB", "env": {"": "", "PATH": null}}}`,
+		`{"root": "r", "search": {"selector": "/search", "include": ["*.txt", "*.md", "gophermap", ".gophermap"], "exclude": ["/cgi-bin/"], "reindex": "10m", "max-file-bytes": 1048576, "max-index-bytes": "64MiB", "max-query-bytes": 256, "max-terms": 8, "max-results": 50, "query-timeout": "200ms"}}`,
+		`{"root": "r", "cgi": {"dirs": [{"selector": "/s/"}]}, "search": {"selector": "/s", "include": [], "exclude": ["[", "/"], "reindex": "0s"}}`,
 		`{"root": "r", "tls": {"certificate": "c", "key": "k", "unknown-sni": "reject"}, "listen": [{"port": 70, "vhost": "www.a.test"}], "vhosts": [{"hostname": "a.test", "aliases": ["www.a.test"], "root": "a", "public-port": 7070, "tls": {"certificate": "c", "key": "k"}, "cgi": {"dirs": [{"selector": "/cgi-bin/"}]}}, {"hostname": "A.TEST.", "root": "b"}]}`,
 		`{"root": "r", "vhosts": [{}, {"hostname": 1, "aliases": "x"}, null], "listen": {"vhost": "nowhere"}}`,
 		"\xEF\xBB\xBF{\"root\": \"\\u0000\"}",

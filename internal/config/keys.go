@@ -79,6 +79,7 @@ func (c *Config) keys(s *section) {
 	s.Bool("http-page", &c.HTTPPage)
 
 	cgiKeys(s, &c.CGI)
+	searchKeys(s, &c.Search, &c.CGI)
 	c.vhostKeys(s)
 	c.robotsKeys(s)
 	c.capsKeys(s)
