@@ -134,7 +134,21 @@ type Options struct {
 	// of successive reloads so that runs started before a reload count
 	// against the caps after it; nil gives the Gateway its own.
 	Slots *Slots
+	// Observe, when set, is told how each run ended (one of the Run
+	// outcomes), for metrics. It must return quickly.
+	Observe func(outcome string)
 }
+
+// How a run ended, as Options.Observe is told.
+const (
+	RunOK          = "ok"           // the program exited 0 and its output was sent
+	RunFailed      = "failed"       // it exited non-zero or was killed by a signal
+	RunTimeout     = "timeout"      // it outlived Options.Timeout
+	RunOutputLimit = "output-limit" // it wrote more than Options.MaxOutputBytes
+	RunClientGone  = "client-gone"  // the client went away first
+	RunBusy        = "busy"         // the caps were full: it was not started
+	RunStartFailed = "start-failed" // it could not be started
+)
 
 // Gateway runs the programs of one configuration. It is safe for
 // concurrent use.

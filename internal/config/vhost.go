@@ -30,6 +30,9 @@ type Vhost struct {
 	Gophermap     *Gophermap
 	TextMode      *TextMode
 	TextModePaths map[string]string
+	// Search is the host's search, over its own root; nil = none. A vhost
+	// does not inherit the top-level search section either.
+	Search *Search
 }
 
 // Names returns the names that choose the host: its hostname, then its
@@ -88,7 +91,7 @@ func (u UnknownSNI) validate() string {
 func (c *Config) Hosts() []Vhost {
 	hosts := make([]Vhost, 0, 1+len(c.Vhosts))
 	gm, tm := c.Gophermap, c.TextMode
-	hosts = append(hosts, Vhost{Hostname: c.Hostname, Root: c.Root, PublicPort: c.PublicPort, TLS: c.TLS, CGI: c.CGI,
+	hosts = append(hosts, Vhost{Hostname: c.Hostname, Root: c.Root, PublicPort: c.PublicPort, TLS: c.TLS, CGI: c.CGI, Search: c.Search,
 		Gophermap: &gm, TextMode: &tm, TextModePaths: c.TextModePaths})
 	for _, v := range c.Vhosts {
 		if v.PublicPort == 0 {
@@ -174,5 +177,6 @@ func (c *Config) vhostKeys(s *section) {
 		})
 		cgiKeys(s, &v.CGI)
 		contentKeys(s, &v.Gophermap, &v.TextMode, &v.TextModePaths)
+		searchKeys(s, &v.Search, &v.CGI)
 	})
 }

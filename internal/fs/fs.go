@@ -29,6 +29,7 @@ import (
 	iofs "io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -77,6 +78,11 @@ type Options struct {
 	// Files of every other type are always sent byte-exact.
 	TextMode  TextMode
 	TextModes []TextModeRule
+	// RootItems are appended to the automatic listing of the root (not to
+	// a gophermap, whose author decides what it shows): the items other
+	// handlers offer, such as the search. An item with an empty Host
+	// names the request's host and port, as the listing's own items do.
+	RootItems []gopher.Item
 }
 
 // Handler serves the files under one root directory. It implements
@@ -87,7 +93,10 @@ type Handler struct {
 	log   *zap.Logger
 	cache *listingCache
 	maps  MapRunner
-	now   func() time.Time
+	// rootItems are fixed for the Handler's life, so a cached root
+	// listing that holds them stays right.
+	rootItems []gopher.Item
+	now       func() time.Time
 	// ctx ends when the handler is closed; menus being made stop then.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -153,6 +162,7 @@ func New(o Options) (*Handler, error) {
 		entryBytes:    cacheMaxEntryBytes,
 		dialects:      newDialects(o.Dialect, o.Dialects),
 		textModes:     newTextModes(o.TextMode, o.TextModes),
+		rootItems:     slices.Clone(o.RootItems),
 	}
 	if abs, err := filepath.Abs(o.Root); err == nil {
 		h.rootPaths = append(h.rootPaths, filepath.ToSlash(abs))
