@@ -77,6 +77,12 @@ func refused(t *testing.T, request string, resp []byte, msg string) {
 		t.Errorf("%q leaked: %q", request, trim(resp))
 		return
 	}
+	if gopherPlusRequest(request) {
+		if !gopherPlusError(resp, msg) {
+			t.Errorf("%q: want a Gopher+ error reply containing %q, got %q", request, msg, trim(resp))
+		}
+		return
+	}
 	if !errorItem(resp, msg) {
 		t.Errorf("%q: want one error item containing %q, got %q", request, msg, trim(resp))
 	}
@@ -216,8 +222,8 @@ func TestTraversalEveryForm(t *testing.T) {
 		"/a..b.txt":              "double dot inside a name\n",
 		"/%2e%2e/literal":        "a directory really called %2e%2e\n",
 		"/percent%2fslash":       "a file really called percent%2fslash\n",
-		"/about.txt\t../outside": "About this hole.\n", // the search field is not a path
-		"/about.txt\t+":          "About this hole.\n",
+		"/about.txt\t../outside": "About this hole.\n",        // the search field is not a path
+		"/about.txt\t+":          "+-2\r\nAbout this hole.\n", // Gopher+: the file after its header
 		"about.txt":              "About this hole.\n",
 		"//sub//inner//x.txt":    "inner x\n",
 	} {

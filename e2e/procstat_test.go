@@ -205,6 +205,20 @@ func errorItem(resp []byte, msg string) bool {
 		bytes.Count(resp, []byte("\r\n")) == 2 && bytes.Contains(resp, []byte(msg))
 }
 
+// gopherPlusError reports whether resp is the Gopher+ error reply carrying
+// msg: what a request with a Gopher+ marker gets instead of an error item
+// (gopher-plus "on", the default).
+func gopherPlusError(resp []byte, msg string) bool {
+	return bytes.HasPrefix(resp, []byte("--1\r\n")) && bytes.HasSuffix(resp, []byte("\r\n.\r\n")) && bytes.Contains(resp, []byte(msg))
+}
+
+// gopherPlusRequest reports whether request carries a Gopher+ marker: a
+// last TAB-separated field starting with "+", "!" or "$".
+func gopherPlusRequest(request string) bool {
+	i := strings.LastIndexByte(request, '\t')
+	return i >= 0 && i+1 < len(request) && strings.ContainsRune("+!$", rune(request[i+1]))
+}
+
 // Message fragments of the error items (internal/gopher/errors.go).
 const (
 	msgNotFound   = "does not exist or is not available"

@@ -89,13 +89,20 @@ func TestMenusGolden(t *testing.T) {
 		{"sub", "sub.menu"},
 		{"/sub/", "sub.menu"},
 		{"/dirlink-in", "dirlink-in.menu"},
-		{"/\t+", "root.menu"},
 		{"/sub\tsearch words", "sub.menu"},
 	} {
 		t.Run(tt.golden+"/"+tt.request, func(t *testing.T) {
 			checkGolden(t, tt.golden, d.get(tt.request))
 		})
 	}
+	// A Gopher+ request for a menu gets it after the "+-1" header.
+	t.Run("root.menu/gopher+", func(t *testing.T) {
+		got := d.get("/\t+")
+		if !bytes.HasPrefix(got, []byte("+-1\r\n")) {
+			t.Fatalf("no Gopher+ header: %q", trim(got))
+		}
+		checkGolden(t, "root.menu", got[len("+-1\r\n"):])
+	})
 }
 
 func TestFilesByteExact(t *testing.T) {

@@ -83,7 +83,7 @@ func TestSoak(t *testing.T) {
 		{name: "small file", request: "/about.txt", legit: true, want: []byte("About this hole.\n")},
 		{name: "medium file", request: "/medium.txt", legit: true, want: medium},
 		{name: "large file", request: "/large.bin", legit: true, want: large},
-		{name: "deep file", request: "/sub/deeper/leaf.txt\t+", legit: true, want: []byte("leaf\n")},
+		{name: "deep file", request: "/sub/deeper/leaf.txt\t+", legit: true, want: []byte("+-2\r\nleaf\n")},
 		{name: "not found", request: "/no/such/file.txt", legit: true, msg: msgNotFound},
 		{name: "traversal", request: "/sub/../../outside.txt", msg: msgNotAllowed},
 		{name: "backslash traversal", request: `\..\outside.txt`, msg: msgNotAllowed},
