@@ -15,12 +15,13 @@ const ctxCheckEvery = 1024
 // Bucktooth), in line order, up to the line that ends the map. Bad lines are
 // left out; every problem goes to warn (nil drops them).
 func Entries(text string, d Dialect, warn func(Warning)) iter.Seq[Entry] {
-	return entries(context.Background(), text, d, warn)
+	return entries(context.Background(), text, d, warn, nil)
 }
 
 // entries is Entries, stopping early once ctx is done; the caller tells a
-// cut-short sequence by ctx.Err.
-func entries(ctx context.Context, text string, d Dialect, warn func(Warning)) iter.Seq[Entry] {
+// cut-short sequence by ctx.Err. see, when not nil, is shown every line
+// that becomes an item or ends the map, with its entry and kind.
+func entries(ctx context.Context, text string, d Dialect, warn func(Warning), see func(Line, Entry, Kind)) iter.Seq[Entry] {
 	if d == nil {
 		d = Bucktooth{}
 	}
@@ -30,6 +31,9 @@ func entries(ctx context.Context, text string, d Dialect, warn func(Warning)) it
 				return
 			}
 			e, kind := d.Classify(l, warn)
+			if see != nil {
+				see(l, e, kind)
+			}
 			switch kind {
 			case KindEnd:
 				return

@@ -16,9 +16,11 @@ type Renderer struct {
 	Context
 	// Dialect reads the lines; nil means Bucktooth.
 	Dialect Dialect
-	// Warn receives every problem, in line order. With nil, problems are
-	// not even put into words: re-rendering a map whose warnings were
-	// already logged costs nothing for them.
+	// Warn receives every problem, in line order: the lines skipped or
+	// repaired, and the lines that render but not as their author meant
+	// (lint's GM001, GM003 and GM011). With nil, problems are not even put
+	// into words: re-rendering a map whose warnings were already logged
+	// costs nothing for them.
 	Warn func(Warning)
 }
 
@@ -27,12 +29,16 @@ type Renderer struct {
 // cut-short menu from a whole one by ctx.Err() after the loop.
 func (r Renderer) Items(ctx context.Context, text string) iter.Seq[gopher.Item] {
 	res := newResolver(r.Context)
+	var see func(Line, Entry, Kind)
+	if r.Warn != nil {
+		see = func(l Line, e Entry, k Kind) { serveWarnings(text, l, e, k, r.Warn) }
+	}
 	return func(yield func(gopher.Item) bool) {
-		for e := range entries(ctx, text, r.Dialect, r.Warn) {
+		for e := range entries(ctx, text, r.Dialect, r.Warn, see) {
 			it, bad := res.item(e)
 			if bad.what != fine {
 				if r.Warn != nil {
-					r.Warn(Warning{Line: e.Line, Msg: bad.message()})
+					r.Warn(bad.warning(e.Line, bad.message()))
 				}
 				continue
 			}
