@@ -61,7 +61,7 @@ func (h *Handler) renderGophermap(ctx context.Context, rd gophermap.Renderer, di
 	probs := &problems{}
 	if path.Base(p) == gophermapName {
 		if _, err := h.root.Stat(path.Join(dir, ".gophermap")); err == nil {
-			probs.add("both gophermap and .gophermap exist: serving gophermap", dir, nil)
+			probs.addLine(problemLine{msg: "both gophermap and .gophermap exist: serving gophermap", path: dir, rule: gophermap.RuleTwoMaps})
 		}
 	}
 	text, size, err := h.readGophermap(p)
@@ -73,11 +73,17 @@ func (h *Handler) renderGophermap(ctx context.Context, rd gophermap.Renderer, di
 		return failMenu(gopher.Internal), probs, nil
 	}
 	rd.Warn = func(w gophermap.Warning) {
+		if w.Rule == gophermap.RuleCut {
+			// The rest of the map is never shown: said whatever else
+			// is wrong with it.
+			probs.addFirst(problemLine{msg: fmt.Sprintf("gophermap: %s:%d: %s", p, w.Line, w.Msg), path: p, col: w.Col, rule: w.Rule})
+			return
+		}
 		if probs.full() {
 			probs.more++
 			return
 		}
-		probs.addCol(fmt.Sprintf("gophermap: %s:%d: %s", p, w.Line, w.Msg), p, w.Col)
+		probs.addLine(problemLine{msg: fmt.Sprintf("gophermap: %s:%d: %s", p, w.Line, w.Msg), path: p, col: w.Col, rule: w.Rule})
 	}
 	n := rd.Size(ctx, text)
 	if err := ctx.Err(); err != nil {
