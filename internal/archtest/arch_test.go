@@ -26,9 +26,11 @@ var layer = map[string][]string{
 	"internal/hupguard":  {},
 	// The gateway finds programs by the tree's rules and renders menu
 	// output as gophermap lines.
-	"internal/cgi":      {"internal/gopher", "internal/gophermap", "internal/fs"},
-	"internal/logcore":  {},
-	"internal/search":   {"internal/gopher", "internal/gophermap", "internal/fs"},
+	"internal/cgi":     {"internal/gopher", "internal/gophermap", "internal/fs"},
+	"internal/logcore": {},
+	"internal/search":  {"internal/gopher", "internal/gophermap", "internal/fs"},
+	// The linter walks the tree by the rules that serve it.
+	"internal/lint":     {"internal/gophermap", "internal/fs"},
 	"internal/testutil": {},
 	"internal/archtest": {},
 	// The program wires everything.
