@@ -79,17 +79,26 @@ func TestFixtures(t *testing.T) {
 	}
 }
 
-// TestDemoClean: the demo tree shipped with gopherd has nothing to fix.
+// TestDemoClean: the demo tree and the welcome map that make install puts
+// into a new root have nothing to fix.
 func TestDemoClean(t *testing.T) {
-	maps, err := Check(Options{Root: "../../demo", Host: "localhost", Port: 7070})
+	welcome, err := os.ReadFile("../../etc/welcome.gophermap")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(maps) == 0 {
-		t.Fatal("no map in the demo tree")
-	}
-	if got := findings(maps); len(got) != 0 {
-		t.Errorf("the demo tree has findings:\n%s", strings.Join(got, "\n"))
+	installed := t.TempDir()
+	write(t, filepath.Join(installed, "gophermap"), string(welcome), 0o644)
+	for _, root := range []string{"../../demo", installed} {
+		maps, err := Check(Options{Root: root, Host: "localhost", Port: 7070})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(maps) == 0 {
+			t.Fatalf("no map in %s", root)
+		}
+		if got := findings(maps); len(got) != 0 {
+			t.Errorf("%s has findings:\n%s", root, strings.Join(got, "\n"))
+		}
 	}
 }
 
