@@ -178,6 +178,7 @@ FUZZ_TARGETS := \
 	internal/gopher:FuzzParseRequest \
 	internal/gophermap:FuzzRender \
 	internal/gophermap:FuzzRenderBounded \
+	internal/gophermap:FuzzLint \
 	internal/config:FuzzParse \
 	internal/fs:FuzzResolve \
 	internal/fs:FuzzServe \
