@@ -43,6 +43,11 @@ type daemon struct {
 	// the host's name in canonical form: a host's programs count against
 	// its own caps, never another's.
 	cgiSlots map[string]*cgi.Slots
+
+	// noExec builds every gateway as a stand-in that runs nothing
+	// (cgi.Options.NoExec): the handler chains of gopherd render and
+	// gopherd lint, which never execute anything.
+	noExec bool
 }
 
 // start inherits or binds the listeners, opens the root, drops privileges

@@ -114,6 +114,10 @@ func subcommand(name string) func(streams, []string) int {
 	switch name {
 	case "cert":
 		return runCert
+	case "lint":
+		return runLint
+	case "render":
+		return runRender
 	}
 	return nil
 }

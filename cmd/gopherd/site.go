@@ -20,7 +20,7 @@ import (
 // handlers in every request (gopher.Request.Host and Port), so nothing here
 // writes them down. A new kind of content (search, robots.txt) is one more
 // registration here, made from h, so that it is per host too.
-func (d *daemon) site(h config.Vhost, tlsPort int, slots *cgi.Slots, renderTimeout time.Duration) (gopher.Handler, error) {
+func (d *daemon) site(h config.Vhost, tlsPort int, slots *cgi.Slots, renderTimeout time.Duration) (*gopher.ServeMux, error) {
 	// Without a cgi section nothing runs: a gophermap that is a program
 	// is refused (never shown as its source), and no directory runs
 	// programs.
@@ -85,6 +85,7 @@ func (d *daemon) cgiOptions(root string, c *config.CGI, slots *cgi.Slots) cgi.Op
 		Version:              d.version,
 		Logger:               d.logger,
 		Slots:                slots,
+		NoExec:               d.noExec,
 	}
 	switch c.RemoteAddr {
 	case config.RemotePrefix:
