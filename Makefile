@@ -1,6 +1,6 @@
 # gopherd — build, run, test, install.
 #
-# Quick start:  make run        (serves demo/ on 127.0.0.1:7070)
+# Quick start:  make run        (serves demo/ on 127.0.0.1:7070, with search)
 #               make check-fast (gofmt, vet and go test -short: the inner loop)
 #               make test       (every check and test; what CI runs)
 #               make cover      (coverage of the unit and end-to-end tests together)
@@ -110,8 +110,10 @@ $(BIN): $(GO_SOURCES)
 	$(GOCHECK)
 	$(GOBUILD) -o $(BIN) ./cmd/gopherd
 
+# run: serve demo/ with etc/demo.json, which turns the search on (the
+# demo's gophermap offers it); edits to demo/ are found within 10 s.
 run: build
-	./$(BIN) --root demo --listen $(RUN_ADDR) --hostname localhost
+	./$(BIN) --listen $(RUN_ADDR) etc/demo.json
 
 # testreport runs "go test -json", prints what plain go test would, then
 # every skipped test with its reason; with CI=true a skip not listed in
@@ -184,7 +186,8 @@ FUZZ_TARGETS := \
 	internal/fs:FuzzServe \
 	internal/cgi:FuzzFind \
 	internal/cgi:FuzzMenuOutput \
-	internal/search:FuzzQuery
+	internal/search:FuzzQuery \
+	internal/server:FuzzProxyHeader
 FUZZTIME ?= 2m
 FUZZTIME_SHORT ?= 5s
 

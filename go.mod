@@ -9,4 +9,10 @@ require (
 	golang.org/x/sys v0.49.0
 )
 
-require go.uber.org/multierr v1.10.0 // indirect
+require (
+	github.com/VictoriaMetrics/metrics v1.45.0 // indirect
+	github.com/pires/go-proxyproto v0.15.0 // indirect
+	github.com/valyala/fastrand v1.1.0 // indirect
+	github.com/valyala/histogram v1.2.0 // indirect
+	go.uber.org/multierr v1.10.0 // indirect
+)

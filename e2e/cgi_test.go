@@ -282,6 +282,7 @@ func TestCGIExecutableGophermaps(t *testing.T) {
 }
 
 func TestCGIKillsTheWholeGroupAtTimeout(t *testing.T) {
+	slow(t)
 	root := cgiTree(t)
 	d := startConfig(t, cgiConfig(t, root, map[string]any{"timeout": "1s", "kill-grace": "500ms"}))
 	body, _, err := d.exchange("/cgi-bin/forks.sh")

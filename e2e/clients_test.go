@@ -22,6 +22,7 @@ import (
 // reader, can make the daemon do at its default limits.
 
 func TestStalledLogReader(t *testing.T) {
+	slow(t)
 	root := t.TempDir()
 	writeTree(t, root, map[string]string{"about.txt": "about\n"})
 	cfg := baseConfig(t, root)
@@ -166,6 +167,7 @@ func curlCut(t *testing.T, limits map[string]any, cut func(d *daemon, curl *exec
 // resumed). Each time curl must exit with an error, not 0 with part of the
 // file, and the access log must say why the transfer was cut.
 func TestCurlSeesCutTransfers(t *testing.T) {
+	slow(t)
 	for _, tt := range []struct {
 		name   string
 		limits map[string]any
@@ -211,6 +213,7 @@ func TestCurlSeesCutTransfers(t *testing.T) {
 // client then holds it knows to be incomplete. GOPHERD_IDLE_TIMEOUT sets
 // the timeout (default 2s; "30s" measures the daemon's default).
 func TestNonReadingClientCut(t *testing.T) {
+	slow(t)
 	idle := 2 * time.Second
 	if v := os.Getenv("GOPHERD_IDLE_TIMEOUT"); v != "" {
 		var err error

@@ -569,6 +569,7 @@ func (a slotAttack) src(i int) string {
 // By default it runs the 33- and 64-address cases that each mechanism
 // answers; GOPHERD_EXHAUSTION=all runs the whole matrix.
 func TestSlotExhaustion(t *testing.T) {
+	slow(t)
 	needProc(t)
 	needFDs(t, 8192)
 	attacks := []slotAttack{{33, false, true}, {64, false, true}, {33, true, false}, {64, true, false}}

@@ -187,3 +187,59 @@ func parseJournalEntry(b []byte) (map[string]string, error) {
 	}
 	return e, nil
 }
+
+// TestJournalFatalErrors: when gopherd cannot start under systemd, the
+// reason reaches the journal as an error (priority 3, "<3>" on the
+// journal's stream), so that journalctl -p err shows it: a port taken
+// (exit 1) and a bad configuration (exit 2).
+func TestJournalFatalErrors(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	busy := baseConfig(t, t.TempDir())
+	busy["listen"] = map[string]any{"addr": "127.0.0.1", "port": taken.Addr().(*net.TCPAddr).Port}
+	bad := filepath.Join(t.TempDir(), "gopherd.json")
+	if err := os.WriteFile(bad, []byte(`{"root": 5}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		config string
+		code   int
+		says   string
+	}{
+		{"port taken", writeConfig(t, busy), 1, "address already in use"},
+		{"bad configuration", bad, 2, "root"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stderr, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stderr.Close()
+			var st syscall.Stat_t
+			if err := syscall.Fstat(int(stderr.Fd()), &st); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(gopherdBin, c.config)
+			cmd.Stdout, cmd.Stderr = stderr, stderr
+			cmd.Env = append(os.Environ(), fmt.Sprintf("JOURNAL_STREAM=%d:%d", st.Dev, st.Ino))
+			_ = cmd.Run()
+			if code := cmd.ProcessState.ExitCode(); code != c.code {
+				t.Errorf("exit %d, want %d", code, c.code)
+			}
+			out, _ := os.ReadFile(stderr.Name())
+			var reason string
+			for _, l := range strings.Split(string(out), "\n") {
+				if strings.Contains(l, c.says) {
+					reason = l
+				}
+			}
+			if !strings.HasPrefix(reason, "<3>") {
+				t.Errorf("the reason to exit is not marked as an error (<3>) on the journal's stream:\n%s", out)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // gopherd lint and gopherd render through the binary: what they print,
@@ -57,12 +58,14 @@ func TestLintFixtures(t *testing.T) {
 	if !slices.IsSorted(lines[:len(lines)-1]) {
 		t.Error("findings not sorted by file")
 	}
-	// The demo tree and the clean fixture have nothing to fix, even
-	// strictly.
-	for _, dir := range []string{"../demo", lintFixtures + "/clean"} {
-		if code, out, errOut := runGopherd(t, "lint", "--strict", "--root", dir); code != 0 || !strings.Contains(out, "0 errors, 0 warnings, 0 info") {
-			t.Errorf("%s: exit %d, %q %q", dir, code, out, errOut)
-		}
+	// The clean fixture has nothing to fix, even strictly, and neither
+	// has the demo tree served as make run serves it (with the search its
+	// map links to).
+	if code, out, errOut := runGopherd(t, "lint", "--strict", "--root", lintFixtures+"/clean"); code != 0 || !strings.Contains(out, "1 map checked: 0 errors, 0 warnings, 0 info") {
+		t.Errorf("clean fixture: exit %d, %q %q", code, out, errOut)
+	}
+	if code, out, errOut := runIn(t, "..", "lint", "--strict", "--config", "etc/demo.json"); code != 0 || !strings.Contains(out, "1 map checked: 0 errors, 0 warnings, 0 info") {
+		t.Errorf("demo: exit %d, %q %q", code, out, errOut)
 	}
 }
 
@@ -185,7 +188,7 @@ func TestCheckLintsMaps(t *testing.T) {
 	if code, _, errOut := runGopherd(t, "--check", "--strict", "--root", lintFixtures); code != 1 || !strings.Contains(errOut, "--strict") {
 		t.Errorf("--strict: exit %d, stderr %q", code, errOut)
 	}
-	if code, out, _ := runGopherd(t, "--check", "--strict", "--root", "../demo"); code != 0 || !strings.Contains(out, "0 errors, 0 warnings") {
+	if code, out, _ := runIn(t, "..", "--check", "--strict", "etc/demo.json"); code != 0 || !strings.Contains(out, "0 errors, 0 warnings") {
 		t.Errorf("demo, --strict: exit %d, %q", code, out)
 	}
 }
@@ -208,15 +211,31 @@ func TestRenderRawIsLive(t *testing.T) {
 	})
 	for _, tc := range []struct {
 		root     string
+		search   bool
 		requests []string
 	}{
-		{demo, []string{"/", "", "/docs", "/docs/", "/about.txt", "/caps.txt", "/nowhere", "/docs/.secret", "/URL:https://example.org/", "/\tquery"}},
-		{mapTree, []string{"/", "/sub", "sub/", "/gophermap", "/sub/gophermap.txt", strings.Repeat("x", 2000)}},
+		{demo, false, []string{"/", "", "/docs", "/docs/", "/about.txt", "/caps.txt", "/robots.txt", "/nowhere", "/docs/.secret", "/URL:https://example.org/", "/\tquery"}},
+		// As make run serves it: the search on, once the live index is
+		// built (render waits for its own).
+		{demo, true, []string{"/", "/search", "/search\tgopher", "/search\tno-such-word-anywhere"}},
+		{mapTree, false, []string{"/", "/sub", "sub/", "/gophermap", "/sub/gophermap.txt", strings.Repeat("x", 2000)}},
 	} {
 		cfg := baseConfig(t, tc.root)
 		cfg["hostname"] = "gopher.example.net"
+		if tc.search {
+			cfg["search"] = map[string]any{}
+		}
 		path := writeConfig(t, cfg)
 		d := startConfig(t, cfg)
+		if tc.search {
+			deadline := time.Now().Add(20 * time.Second)
+			for strings.Contains(string(d.get("/search\tgopher")), "\tErr\t") {
+				if time.Now().After(deadline) {
+					t.Fatal("the live search index was not built within 20 s")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
 		for _, req := range tc.requests {
 			live := d.get(req)
 			code, out, errOut := runGopherd(t, "render", "--config", path, "--raw", req)

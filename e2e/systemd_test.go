@@ -418,3 +418,44 @@ func TestUserWithoutRoot(t *testing.T) {
 		t.Fatalf("as nobody with user daemon: %v\n%s", err, out.String())
 	}
 }
+
+// TestSocketActivationMetricsSocket passes a second socket named
+// "metrics", as a gopherd-metrics.socket unit with
+// FileDescriptorName=metrics would: gopherd serves its metrics there and
+// Gopher on the other socket only.
+func TestSocketActivationMetricsSocket(t *testing.T) {
+	sa := needSocketActivate(t)
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"a.txt": "a\n"})
+	gopherAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg := writeConfig(t, map[string]any{"root": root, "listen": map[string]any{"addr": "127.0.0.1", "port": 1}})
+	go func() {
+		for range 500 {
+			c, err := net.DialTimeout("tcp", gopherAddr, time.Second)
+			if err == nil {
+				_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+				_, _ = io.WriteString(c, "\r\n")
+				_, _ = io.ReadAll(c)
+				c.Close()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	d := startCmd(t, gopherAddr, exec.Command(sa, "-l", gopherAddr, "-l", metricsAddr, "--fdname=gopher:metrics", gopherdBin, cfg))
+	if got := string(d.get("/a.txt")); got != "a\n" {
+		t.Errorf("Gopher on the first socket: %q", got)
+	}
+	c, err := net.DialTimeout("tcp", metricsAddr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	_, _ = io.WriteString(c, "GET /metrics HTTP/1.0\r\n\r\n")
+	body, _ := io.ReadAll(c)
+	if !strings.HasPrefix(string(body), "HTTP/1.0 200 OK") || !strings.Contains(string(body), "\ngopherd_requests_total{served=\"file\"} 1\n") {
+		t.Errorf("metrics on the socket named metrics:\n%s", body)
+	}
+}

@@ -507,6 +507,24 @@ func testDebInstall(t *testing.T, deb string) {
 		_ = os.RemoveAll("/srv/gopher")
 	})
 
+	// The served root is made on the first installation only: an
+	// administrator who removed it (to serve from elsewhere) does not get
+	// it back with every upgrade.
+	t.Run("an upgrade does not make the served root again", func(t *testing.T) {
+		dpkg("-i", deb)
+		if err := os.RemoveAll("/srv/gopher"); err != nil {
+			t.Fatal(err)
+		}
+		dpkg("-i", deb)
+		if exists("/srv/gopher") {
+			t.Errorf("the upgrade made /srv/gopher again, which the administrator had removed")
+		}
+		dpkg("--purge", "gopherd")
+		checkSrvKept("after purge")
+	})
+
+	t.Run("systemd calls", func(t *testing.T) { testMaintainerScriptsSystemd(t, deb) })
+
 	t.Run("a served root that was there is left alone", func(t *testing.T) {
 		writeFile(t, "/srv/gopher/phlog.txt", []byte("mine\n"), 0o644)
 		dpkg("-i", deb)
@@ -621,3 +639,68 @@ func serveOnce(t *testing.T, bin string, args ...string) served {
 func freePort(t *testing.T) int { return testutil.FreePort(t) }
 
 type syncBuffer = testutil.SyncBuffer
+
+// testMaintainerScriptsSystemd checks what the maintainer scripts ask of
+// systemd: installing starts and enables nothing, an upgrade restarts
+// whichever server runs (gopherd-root.service too, which the old postinst
+// missed), removing stops all three units. dpkg runs in a mount namespace
+// where systemd looks present (a tmpfs on /run holding
+// /run/systemd/system), with stand-ins for systemctl and
+// deb-systemd-invoke that log their arguments; deb-systemd-helper is the
+// real one.
+func testMaintainerScriptsSystemd(t *testing.T, deb string) {
+	if err := exec.Command("unshare", "--mount", "true").Run(); err != nil {
+		t.Skipf("unshare --mount fails here (%v): cannot make systemd look present", err)
+	}
+	fake := t.TempDir()
+	log := filepath.Join(fake, "calls")
+	for _, name := range []string{"systemctl", "deb-systemd-invoke"} {
+		writeFile(t, filepath.Join(fake, name), []byte("#!/bin/sh\necho \""+name+" $*\" >>"+log+"\n"), 0o755)
+	}
+	dpkg := func(args ...string) []string {
+		t.Helper()
+		_ = os.Remove(log)
+		script := `mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/system && exec dpkg "$@"`
+		cmd := exec.Command("unshare", append([]string{"--mount", "sh", "-c", script, "sh"}, args...)...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive", "PATH="+fake+":"+os.Getenv("PATH"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("dpkg %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		data, err := os.ReadFile(log)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var invoked []string
+		for _, c := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			// deb-systemd-helper, the real one, reloads systemd itself
+			// on purge; only the scripts' own calls count.
+			if !(args[0] == "--purge" && c == "systemctl daemon-reload") {
+				invoked = append(invoked, c)
+			}
+		}
+		return invoked
+	}
+	const (
+		reload     = "systemctl --system daemon-reload"
+		tryRestart = "deb-systemd-invoke try-restart gopherd.service gopherd-root.service"
+		stop       = "deb-systemd-invoke stop gopherd.socket gopherd.service gopherd-root.service"
+	)
+	for _, step := range []struct {
+		what string
+		args []string
+		want []string
+	}{
+		{"install", []string{"-i", deb}, []string{reload}},
+		{"upgrade", []string{"-i", deb}, []string{reload, tryRestart}},
+		{"remove", []string{"-r", "gopherd"}, []string{stop, reload}},
+		{"purge", []string{"--purge", "gopherd"}, nil},
+	} {
+		if got := dpkg(step.args...); strings.Join(got, "\n") != strings.Join(step.want, "\n") {
+			t.Errorf("%s: the maintainer scripts called\n  %s\nwant\n  %s", step.what, strings.Join(got, "\n  "), strings.Join(step.want, "\n  "))
+		}
+	}
+	_ = os.RemoveAll("/srv/gopher")
+}

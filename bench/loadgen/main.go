@@ -43,6 +43,7 @@ type options struct {
 	idleSettle time.Duration
 	idleTime   time.Duration
 	jsonOut    bool
+	proxy      string // "", "v1" or "v2": a PROXY header opens each connection
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -62,6 +63,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.idleSettle, "idle-settle", time.Second, "pause after opening idle connections so the server can accept them all")
 	fs.DurationVar(&o.idleTime, "idle-timeout", time.Minute, "deadline for opening all idle connections")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the result as JSON")
+	fs.StringVar(&o.proxy, "proxy", "", `open each connection with a PROXY protocol header, "v1" or "v2", naming the connection's own addresses (as HAProxy's send-proxy does)`)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -92,6 +94,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-idle-settle must not be negative, got %v", o.idleSettle)
 	case strings.ContainsAny(o.selector, "\r\n"):
 		return nil, fmt.Errorf("-selector must not contain CR or LF")
+	case o.proxy != "" && o.proxy != "v1" && o.proxy != "v2":
+		return nil, fmt.Errorf(`-proxy must be "v1" or "v2", got %q`, o.proxy)
 	}
 	return o, nil
 }
@@ -257,7 +261,7 @@ func measure(o *options, res *Result) {
 		st := &workerStats{errors: map[string]uint64{}}
 		stats[i] = st
 		wg.Go(func() {
-			c := &client{addr: o.addr, req: req, timeout: o.timeout, buf: make([]byte, 256<<10), chk: respCheck{exp: o.exp}}
+			c := &client{addr: o.addr, req: req, timeout: o.timeout, buf: make([]byte, 256<<10), chk: respCheck{exp: o.exp}, proxy: o.proxy}
 			for time.Now().Before(deadline) {
 				if o.maxReq > 0 && issued.Add(1) > o.maxReq {
 					return
@@ -307,6 +311,8 @@ type client struct {
 	timeout time.Duration
 	buf     []byte
 	chk     respCheck
+	proxy   string // PROXY header version, "" for none
+	out     []byte // the header and the request, when there is a header
 }
 
 // do performs one request started at t0 and returns the bytes received and
@@ -322,7 +328,15 @@ func (c *client) do(t0 time.Time) (int64, string) {
 	if err := conn.SetDeadline(dl); err != nil {
 		return 0, classify(kindWrite, err)
 	}
-	if _, err := conn.Write(c.req); err != nil {
+	out := c.req
+	if c.proxy != "" {
+		// One write for the header and the request, as a proxy that
+		// forwards a client's first segment sends them.
+		c.out = appendProxyHeader(c.out[:0], c.proxy, conn.LocalAddr(), conn.RemoteAddr())
+		c.out = append(c.out, c.req...)
+		out = c.out
+	}
+	if _, err := conn.Write(out); err != nil {
 		return 0, classify(kindWrite, err)
 	}
 	c.chk.reset()

@@ -107,7 +107,8 @@ type benchCase struct {
 	body     string  // exact response expected, when not a file
 	mbps     bool    // throughput in MB/s rather than req/s
 	minRatio float64 // throughput target gopherd/reference; 0: none
-	ref      string  // the reference server: "" the in-tree one, or refGophernicus
+	ref      string  // the reference server: "" the in-tree one, refGophernicus or refGopherdPlain
+	proxy    string  // "v1" or "v2": gopherd is asked through a PROXY listener, the header sent by loadgen
 }
 
 // refGophernicus names Gophernicus as a case's reference: the CGI cases
@@ -115,6 +116,11 @@ type benchCase struct {
 // scripts, running the same script, as it is deployed (inetd-style, a
 // process per connection, under systemd-socket-activate --inetd).
 const refGophernicus = "gophernicus"
+
+// refGopherdPlain names gopherd itself, on a listener without the PROXY
+// protocol, as a case's reference: the PROXY cases measure what reading
+// the header costs, by the same server with the same settings.
+const refGopherdPlain = "gopherd without PROXY"
 
 // maxP99Ratio is the latency target for every throughput case.
 const maxP99Ratio = 1.5
@@ -140,6 +146,10 @@ func throughputCases() []benchCase {
 		{id: "4k-c1", selector: "/4k.bin", conc: 1, file: "4k.bin", size: size4K, ref: refGophernicus},
 		{id: "cgi-c1", selector: cgiSelector, conc: 1, body: cgiOutput, size: int64(len(cgiOutput)), ref: refGophernicus},
 		{id: "cgi-c8", selector: cgiSelector, conc: 8, body: cgiOutput, size: int64(len(cgiOutput)), ref: refGophernicus, minRatio: 1.0},
+		// Through a PROXY listener: the header must not cost sendfile or
+		// more than a little per connection.
+		{id: "4k-proxy-c64", selector: "/4k.bin", conc: 64, file: "4k.bin", size: size4K, ref: refGopherdPlain, proxy: "v2", minRatio: 0.9},
+		{id: "100m-proxy-c2", selector: "/100m.bin", conc: 2, file: "100m.bin", size: size100M, mbps: true, ref: refGopherdPlain, proxy: "v1", minRatio: 0.95},
 	}
 }
 
@@ -199,9 +209,12 @@ type bench struct {
 	// run here, gnxMissing says why.
 	gophernicus *serverKind
 	gnxMissing  string
-	stderr      io.Writer
-	nextLog     int
-	maxConns    int
+	// gopherdProxy is gopherd with a listener that takes PROXY headers
+	// from 127.0.0.1, for the PROXY cases.
+	gopherdProxy serverKind
+	stderr       io.Writer
+	nextLog      int
+	maxConns     int
 }
 
 // sample is one loadgen run as the driver needs it.
@@ -326,15 +339,10 @@ func setup(ctx context.Context, o *options, stderr io.Writer) (*bench, func(), e
 	}
 
 	b.servers[0] = serverKind{name: "gopherd", argv: func(port int) ([]string, error) {
-		cfg := filepath.Join(dir, fmt.Sprintf("gopherd-%d.json", port))
-		if err := writeConfig(cfg, b.tree, port, b.maxConns); err != nil {
-			return nil, err
-		}
-		args, err := expandArgs(o.gopherdArgs, placeholderVars(cfg, b.tree, port))
-		if err != nil {
-			return nil, err
-		}
-		return append([]string{gopherd}, args...), nil
+		return gopherdArgv(dir, b.tree, gopherd, o.gopherdArgs, port, b.maxConns, false)
+	}}
+	b.gopherdProxy = serverKind{name: "gopherd-proxy", argv: func(port int) ([]string, error) {
+		return gopherdArgv(dir, b.tree, gopherd, o.gopherdArgs, port, b.maxConns, true)
 	}}
 	b.servers[1] = serverKind{name: "reference", argv: func(port int) ([]string, error) {
 		return []string{ref, "-listen", fmt.Sprintf("127.0.0.1:%d", port), "-root", b.tree,
@@ -388,19 +396,41 @@ func placeholderVars(config, root string, port int) map[string]string {
 	}
 }
 
+// gopherdArgv writes gopherd's config for port and returns its command
+// line.
+func gopherdArgv(dir, tree, gopherd, tmpl string, port, maxConns int, proxy bool) ([]string, error) {
+	cfg := filepath.Join(dir, fmt.Sprintf("gopherd-%d.json", port))
+	if err := writeConfig(cfg, tree, port, maxConns, proxy); err != nil {
+		return nil, err
+	}
+	args, err := expandArgs(tmpl, placeholderVars(cfg, tree, port))
+	if err != nil {
+		return nil, err
+	}
+	return append([]string{gopherd}, args...), nil
+}
+
 // writeConfig writes gopherd's JSON config. The timeouts are raised so idle
-// connections outlive a long -d; the connection limits so -idle fits.
-func writeConfig(path, root string, port, maxConns int) error {
+// connections outlive a long -d; the connection limits so -idle fits. With
+// proxy, the listener takes PROXY headers from 127.0.0.1.
+func writeConfig(path, root string, port, maxConns int, proxy bool) error {
+	listen := map[string]any{"addr": "127.0.0.1", "port": port}
+	if proxy {
+		listen["proxy-protocol"] = map[string]any{"trusted": []string{"127.0.0.1/32"}}
+	}
 	cfg := map[string]any{
 		"hostname": "localhost",
 		"root":     root,
-		"listen":   map[string]any{"addr": "127.0.0.1", "port": port},
+		"listen":   listen,
 		"log":      map[string]any{"enable": false},
 		"limits": map[string]any{
 			"max-connections":        maxConns,
 			"max-connections-per-ip": maxConns,
-			"request-timeout":        "60s",
-			"idle-timeout":           "60s",
+			// 64 workers from 127.0.0.1 plus connections still closing
+			// exceed the default 64 per /24.
+			"max-connections-per-prefix": maxConns,
+			"request-timeout":            "60s",
+			"idle-timeout":               "60s",
 		},
 		// The CGI cases: the gateway with its caps out of the way, as
 		// Gophernicus has none.
@@ -522,8 +552,13 @@ func (b *bench) runLoadgen(ctx context.Context, args []string, onReady func(open
 // preflight checks one response by hand before measuring, so a server that
 // answers fast with the wrong thing (an error item, a short listing) is
 // reported instead of winning.
-func (b *bench) preflight(addr string, c benchCase) error {
-	resp, err := fetch(addr, c.selector, 60*time.Second)
+func (b *bench) preflight(addr string, c benchCase, first bool) error {
+	prefix := ""
+	if first && c.proxy != "" {
+		// What loadgen sends: the connection's own addresses.
+		prefix = "PROXY TCP4 127.0.0.1 127.0.0.1 4711 70\r\n"
+	}
+	resp, err := fetch(addr, prefix+c.selector, 60*time.Second)
 	if err != nil {
 		return err
 	}
@@ -586,8 +621,9 @@ func (b *bench) measureAll(ctx context.Context, cases []benchCase, withIdle bool
 
 	var procs [2]*serverProc
 	var gnx *serverProc // started when a case needs it
+	var gp *serverProc  // gopherd behind PROXY, likewise
 	defer func() {
-		for _, p := range append(procs[:], gnx) {
+		for _, p := range append(procs[:], gnx, gp) {
 			if p != nil {
 				p.stop()
 			}
@@ -595,8 +631,11 @@ func (b *bench) measureAll(ctx context.Context, cases []benchCase, withIdle bool
 	}()
 	// pair returns the two servers case c compares.
 	pair := func(c benchCase) [2]*serverProc {
-		if c.ref == refGophernicus {
+		switch c.ref {
+		case refGophernicus:
 			return [2]*serverProc{procs[0], gnx}
+		case refGopherdPlain:
+			return [2]*serverProc{gp, procs[0]}
 		}
 		return procs
 	}
@@ -619,6 +658,17 @@ func (b *bench) measureAll(ctx context.Context, cases []benchCase, withIdle bool
 			gnx = p
 		}
 		for _, c := range cases {
+			if c.ref != refGopherdPlain || gp != nil {
+				continue
+			}
+			p, err := b.start(b.gopherdProxy)
+			if err != nil {
+				return nil, err
+			}
+			gp = p
+			rep.refNames[refGopherdPlain] = procs[0].name
+		}
+		for _, c := range cases {
 			rep.samples[c.id] = &[2][]*sample{}
 			if c.ref == refGophernicus && gnx == nil {
 				rep.skipped[c.id] = b.gnxMissing
@@ -627,7 +677,7 @@ func (b *bench) measureAll(ctx context.Context, cases []benchCase, withIdle bool
 			}
 			pf := &[2]error{}
 			for i, p := range pair(c) {
-				pf[i] = b.preflight(p.addr, c)
+				pf[i] = b.preflight(p.addr, c, i == 0)
 				if pf[i] != nil {
 					b.logf("%s %s: preflight failed: %v", c.id, p.name, pf[i])
 				}
@@ -651,7 +701,11 @@ func (b *bench) measureAll(ctx context.Context, cases []benchCase, withIdle bool
 				continue
 			}
 			for i, p := range pair(c) {
-				s, err := b.runLoadgen(ctx, loadgenArgs(p.addr, c, b.opt.dur), nil)
+				args := loadgenArgs(p.addr, c, b.opt.dur)
+				if i == 0 && c.proxy != "" {
+					args = append(args, "-proxy", c.proxy)
+				}
+				s, err := b.runLoadgen(ctx, args, nil)
 				if err != nil {
 					return nil, err
 				}
@@ -709,7 +763,7 @@ func (b *bench) idleRun(ctx context.Context, k serverKind) (*idleSample, error) 
 	// The request made while the connections are held is the root menu; here
 	// it only has to be a well-formed menu, the menu cases check its content.
 	menu := benchCase{id: idleCaseID, selector: "", conc: 1, size: -1, minItems: 1}
-	if err := b.preflight(p.addr, menu); err != nil {
+	if err := b.preflight(p.addr, menu, false); err != nil {
 		return nil, fmt.Errorf("%s: idle case warm-up request: %w", k.name, err)
 	}
 	time.Sleep(300 * time.Millisecond)

@@ -122,7 +122,7 @@ func TestSelectCases(t *testing.T) {
 		t.Error("unknown case accepted")
 	}
 	cs, idle, err = selectCases("")
-	if err != nil || len(cs) != 9 || !idle {
+	if err != nil || len(cs) != 11 || !idle {
 		t.Errorf("default selection = %d cases, idle %v, %v", len(cs), idle, err)
 	}
 }

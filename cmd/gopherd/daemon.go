@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -14,6 +15,8 @@ import (
 	"gopherd/internal/cgi"
 	"gopherd/internal/config"
 	"gopherd/internal/gopher"
+	"gopherd/internal/metrics"
+	"gopherd/internal/rate"
 	"gopherd/internal/server"
 	"gopherd/internal/tlscert"
 )
@@ -43,6 +46,18 @@ type daemon struct {
 	// the host's name in canonical form: a host's programs count against
 	// its own caps, never another's.
 	cgiSlots map[string]*cgi.Slots
+	// searches are the search indexes the running configuration mounts,
+	// kept across reloads that leave their configuration alone.
+	searches searches
+
+	// rate holds the rate budgets, kept across reloads that leave them
+	// alone; nil without budgets.
+	rate *rate.Limiter
+	// metrics, when the configuration asks for them, counts what the
+	// server and the gateway do; metricsSrv serves them on metricsLn.
+	metrics    *metrics.Metrics
+	metricsLn  net.Listener
+	metricsSrv *http.Server
 
 	// noExec builds every gateway as a stand-in that runs nothing
 	// (cgi.Options.NoExec): the handler chains of gopherd render and
@@ -55,7 +70,7 @@ type daemon struct {
 // On error nothing is left open.
 func (d *daemon) start(certs certificates, failed chan<- error) error {
 	d.notify = notifier{logger: d.logger}
-	lns, err := inheritedListeners()
+	lns, metricsLn, err := inheritedListeners()
 	if err != nil {
 		return fmt.Errorf("socket activation: %w", err)
 	}
@@ -68,18 +83,30 @@ func (d *daemon) start(certs certificates, failed chan<- error) error {
 	}
 	d.listeners = lns
 	d.lopts = listenerOptions(d.cfg.Listen, lns, d.activated)
+	d.metrics = newMetrics(d.cfg, metricsLn != nil, d.version)
+	if err := d.startMetrics(metricsLn); err != nil {
+		closeAll(lns)
+		return err
+	}
 
-	settings, err := d.settings(d.cfg, certs)
+	settings, plan, err := d.settings(d.cfg, certs)
 	if err != nil {
 		closeAll(lns)
+		d.stopMetrics()
 		return fmt.Errorf("cannot serve root: %w", err)
 	}
+	d.rate = settings.Rate
 	// The root is open and the sockets are bound: nothing needs root any more.
 	if err := dropPrivileges(d.cfg.User, d.logger); err != nil {
+		plan.abort()
 		closeAll(lns)
+		d.stopMetrics()
 		return fmt.Errorf("cannot drop privileges: %w", err)
 	}
 	d.srv = server.New(d.logger, settings)
+	// Indexing starts only now, as the user that serves: the index never
+	// holds text the server could not read.
+	d.searches.commit(plan)
 	for i, ln := range lns {
 		go func() {
 			if err := d.srv.Serve(ln, d.lopts[i]); err != nil && !errors.Is(err, server.ErrServerClosed) {
@@ -115,8 +142,11 @@ func (d *daemon) status() string {
 
 // settings builds the server settings for configuration c with its
 // certificates: a fresh handler chain for each host (see site), the
-// default host's and each vhost's.
-func (d *daemon) settings(c *config.Config, certs certificates) (server.Settings, error) {
+// default host's and each vhost's; and the plan of the search indexes they
+// mount, to be committed once the server uses the settings
+// (searches.commit) or else aborted. On error the plan is aborted already.
+func (d *daemon) settings(c *config.Config, certs certificates) (server.Settings, *searchPlan, error) {
+	plan := d.searches.plan(d.logger)
 	hosts := c.Hosts()
 	built := make([]server.Host, len(hosts))
 	slots := make(map[string]*cgi.Slots, len(hosts))
@@ -127,12 +157,13 @@ func (d *daemon) settings(c *config.Config, certs certificates) (server.Settings
 		if slots[key] = d.cgiSlots[key]; slots[key] == nil {
 			slots[key] = cgi.NewSlots()
 		}
-		handler, err := d.site(h, d.tlsPort(c, ln, port), slots[key], menuTimeout(c))
+		handler, err := d.site(c, h, d.tlsPort(c, ln, port), slots[key], menuTimeout(c), plan)
 		if err != nil {
+			plan.abort()
 			if i > 0 {
 				err = fmt.Errorf("vhost %s: %w", h.Hostname, err)
 			}
-			return server.Settings{}, err
+			return server.Settings{}, nil, err
 		}
 		built[i] = server.Host{Hostname: h.Hostname, Aliases: h.Aliases, Port: port, Handler: handler}
 		if i > 0 {
@@ -158,6 +189,8 @@ func (d *daemon) settings(c *config.Config, certs certificates) (server.Settings
 		HideIPs:          c.Log.HideIPs,
 		TLS:              tlsConf,
 		HTTPPage:         c.HTTPPage,
+		Rate:             d.rateLimiter(c),
+		Events:           d.events(),
 		Limits: server.Limits{
 			RequestBytes:            c.Limits.RequestBytes,
 			RequestTimeout:          c.Limits.RequestTimeout,
@@ -167,7 +200,7 @@ func (d *daemon) settings(c *config.Config, certs certificates) (server.Settings
 			MaxConnectionsPerPrefix: c.Limits.MaxConnectionsPerPrefix,
 			MinReadRate:             int(c.Limits.MinReadRate),
 		},
-	}, nil
+	}, plan, nil
 }
 
 // hostListener returns the index of the listener whose port host h's
@@ -246,7 +279,9 @@ func vhostFields(st server.Settings) []zap.Field {
 // Connections in flight, TLS ones included, finish with what they started
 // with. The old handler is not closed: connections in flight still use it,
 // and its root directory descriptor is released by the garbage collector
-// once they are done.
+// once they are done. Search indexes are the exception: each has a
+// goroutine, so the ones the new configuration no longer mounts are closed
+// (see searches).
 func (d *daemon) reload() {
 	d.notify.reloading()
 	defer func() { d.notify.ready(d.status()) }()
@@ -286,7 +321,7 @@ func (d *daemon) reload() {
 		d.logger.Error("reload failed, keeping the running configuration and certificate", zap.Error(err))
 		return
 	}
-	settings, err := d.settings(cfg, certs)
+	settings, plan, err := d.settings(cfg, certs)
 	if err != nil {
 		d.logger.Error("reload failed, keeping the running configuration", zap.Error(err))
 		return
@@ -297,11 +332,14 @@ func (d *daemon) reload() {
 	for _, w := range certs.warnings {
 		d.logger.Warn(w)
 	}
-	if !d.activated && !slices.Equal(cfg.Listen, d.cfg.Listen) {
+	if !d.activated && !slices.EqualFunc(cfg.Listen, d.cfg.Listen, config.Listen.Equal) {
 		d.logger.Warn("listen changed: ignored until restart")
 	}
 	if cfg.User != d.cfg.User {
 		d.logger.Warn("user changed: ignored until restart")
+	}
+	if (cfg.Metrics == nil) != (d.cfg.Metrics == nil) || cfg.Metrics != nil && *cfg.Metrics != *d.cfg.Metrics {
+		d.logger.Warn("metrics changed: ignored until restart")
 	}
 	if cfg.Log.Enable != d.cfg.Log.Enable || cfg.Log.HideTime != d.cfg.Log.HideTime {
 		d.logger.Warn("log.enable and log.hide-time changes: ignored until restart")
@@ -313,6 +351,10 @@ func (d *daemon) reload() {
 		d.certs.Store(certs.def)
 	}
 	d.srv.Update(settings)
+	d.rate = settings.Rate
+	// An unchanged search keeps its index and rescans (SIGHUP reindexes);
+	// a changed one is built anew, and the old one closed.
+	d.searches.commit(plan)
 	d.cfg = cfg
 	d.logger.Info("configuration reloaded", append([]zap.Field{
 		zap.String("root", cfg.Root),
@@ -376,7 +418,7 @@ func listenerOptions(ls []config.Listen, lns []net.Listener, activated bool) []s
 				}
 			}
 		}
-		opts[i] = server.ListenerOptions{TLS: serverTLSMode(l.TLS), Vhost: gopher.CanonicalHost(l.Vhost)}
+		opts[i] = server.ListenerOptions{TLS: serverTLSMode(l.TLS), Vhost: gopher.CanonicalHost(l.Vhost), Proxy: proxyOptions(l)}
 	}
 	return opts
 }
@@ -402,9 +444,11 @@ func (d *daemon) stopping(why string) {
 func (d *daemon) shutdown(ctx context.Context) error {
 	d.stopWD()
 	err := d.srv.Shutdown(ctx)
+	d.stopMetrics()
 	if err != nil {
 		d.logger.Warn("shutdown cut transfers short", zap.Error(err))
 	}
+	d.searches.close(d.logger)
 	d.logger.Info("stopped")
 	_ = d.logger.Sync()
 	return err

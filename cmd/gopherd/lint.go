@@ -198,6 +198,10 @@ func plural(n int, one, more string) string {
 // only the paths of s, each checked with the host whose root holds it.
 func lintConfig(c *config.Config, version string, s lintSettings) (lintResult, error) {
 	d := offlineDaemon(c, version, nil)
+	// The search handlers site makes are never started: lint only asks
+	// the router where a selector goes.
+	plan := d.searches.plan(d.logger)
+	defer plan.abort()
 	type host struct {
 		abs  string
 		root string
@@ -212,7 +216,7 @@ func lintConfig(c *config.Config, version string, s lintSettings) (lintResult, e
 		if slices.ContainsFunc(hosts, func(x host) bool { return x.abs == abs }) {
 			continue // one tree served by two hosts: checked once
 		}
-		mux, err := d.site(h, 0, cgi.NewSlots(), menuTimeout(c))
+		mux, err := d.site(c, h, 0, cgi.NewSlots(), menuTimeout(c), plan)
 		if err != nil {
 			return lintResult{}, err
 		}

@@ -18,6 +18,7 @@ import (
 	// takes it (see the package).
 	_ "gopherd/internal/hupguard"
 
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -62,15 +63,16 @@ func run(args []string, s streams, sigs <-chan os.Signal) int {
 			return cmd(s, args[1:])
 		}
 	}
+	errOut := errorStream(s.Stderr)
 	m := &Main{Stdout: s.Stdout, Stderr: s.Stderr, Version: version}
 	if err := m.ParseFlags(args); err != nil {
-		return report(s.Stderr, err)
+		return report(errOut, err)
 	}
 	if m.CheckOnly() {
-		return report(s.Stderr, m.Check())
+		return report(errOut, m.Check())
 	}
 	if err := m.Run(context.Background()); err != nil {
-		return report(s.Stderr, err)
+		return report(errOut, err)
 	}
 	for {
 		select {
@@ -82,7 +84,7 @@ func run(args []string, s streams, sigs <-chan os.Signal) int {
 			return stop(m, sig, sigs)
 		case err := <-m.Failed():
 			// Whatever log says, the reason to exit reaches stderr.
-			fmt.Fprintf(s.Stderr, "gopherd: %v\n", err)
+			fmt.Fprintf(errOut, "gopherd: %v\n", err)
 			ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 			_ = m.Shutdown(ctx)
 			cancel()
@@ -120,6 +122,33 @@ func subcommand(name string) func(streams, []string) int {
 		return runRender
 	}
 	return nil
+}
+
+// errorStream is where the reasons to exit go: stderr, and when stderr is
+// the journal's stream each line behind "<3>", which journald reads as
+// priority 3 (error), so that journalctl -p err shows why gopherd stopped.
+func errorStream(stderr io.Writer) io.Writer {
+	if f, ok := stderr.(*os.File); ok && f == os.Stderr && stderrIsJournal() {
+		return prefixLines{w: stderr, prefix: "<3>"}
+	}
+	return stderr
+}
+
+// prefixLines writes each line behind prefix.
+type prefixLines struct {
+	w      io.Writer
+	prefix string
+}
+
+func (p prefixLines) Write(b []byte) (int, error) {
+	var out []byte
+	for l := range bytes.Lines(b) {
+		out = append(append(out, p.prefix...), l...)
+	}
+	if _, err := p.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // report prints err (when it says anything) to stderr and returns the

@@ -19,6 +19,7 @@ import (
 
 	"gopherd/internal/config"
 	"gopherd/internal/gopher"
+	"gopherd/internal/search"
 	"gopherd/internal/server"
 )
 
@@ -128,13 +129,17 @@ func renderOffline(c *config.Config, request string, logTo io.Writer) (body []by
 	d := offlineDaemon(c, version, logger)
 	// TLS certificates are not loaded: the connection is a plain one,
 	// and their keys may be readable by the daemon's user only.
-	st, err = d.settings(c, certificates{vhosts: make([]*tls.Certificate, len(c.Vhosts))})
+	st, plan, err := d.settings(c, certificates{vhosts: make([]*tls.Certificate, len(c.Vhosts))})
 	if err != nil {
 		return nil, "", st, err
 	}
-	srv := server.New(logger, st)
 	ctx, cancel := context.WithTimeout(context.Background(), renderTimeout)
 	defer cancel()
+	if err := prepareSearch(ctx, d, st, plan, request); err != nil {
+		return nil, "", st, err
+	}
+	defer d.searches.close(logger)
+	srv := server.New(logger, st)
 	defer func() { _ = srv.Shutdown(ctx) }()
 
 	client, conn := net.Pipe()
@@ -156,6 +161,37 @@ func renderOffline(c *config.Config, request string, logTo io.Writer) (body []by
 		return nil, "", st, fmt.Errorf("reading the answer: %w", err)
 	}
 	return body, rec.get(), st, nil
+}
+
+// prepareSearch starts the search indexes of plan and waits until the
+// one that answers request has its first index, when the default host's
+// router sends request to a search: the answer is then the one a server
+// that has finished indexing gives. Any other request needs no index, and
+// nothing is indexed.
+func prepareSearch(ctx context.Context, d *daemon, st server.Settings, plan *searchPlan, request string) error {
+	mux, _ := st.Handler.(*gopher.ServeMux)
+	req, err := gopher.ParseRequest([]byte(request))
+	if mux == nil || err != nil {
+		plan.abort()
+		return nil
+	}
+	h, _ := mux.Handler(req)
+	sh, ok := h.(*search.Handler)
+	if !ok {
+		plan.abort()
+		return nil
+	}
+	d.searches.commit(plan)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !sh.Stats().Ready {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the search index was not built in time: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
 }
 
 // servedCore is a zap core that keeps what the access log says was
@@ -195,11 +231,11 @@ func (c *servedCore) get() string {
 }
 
 // menuServed reports whether an answer the access log calls served is a
-// menu: a directory's, an error item (the server's or a handler's), or
-// the gateway stand-in's "not run".
+// menu: a directory's, a search's, an error item (the server's or a
+// handler's), or the gateway stand-in's "not run".
 func menuServed(served string) bool {
 	switch served {
-	case "menu", "not-run", "tls-required":
+	case "menu", "search", "not-run", "tls-required":
 		return true
 	}
 	for k := gopher.NotFound; k <= gopher.Internal; k++ {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"gopherd/internal/cgi"
@@ -9,6 +10,7 @@ import (
 	"gopherd/internal/fs"
 	"gopherd/internal/gopher"
 	"gopherd/internal/pages"
+	"gopherd/internal/search"
 	"gopherd/internal/server"
 )
 
@@ -19,8 +21,11 @@ import (
 // its own caches, its own gateway. The host's name and port reach the
 // handlers in every request (gopher.Request.Host and Port), so nothing here
 // writes them down. A new kind of content (search, robots.txt) is one more
-// registration here, made from h, so that it is per host too.
-func (d *daemon) site(h config.Vhost, tlsPort int, slots *cgi.Slots, renderTimeout time.Duration) (*gopher.ServeMux, error) {
+// registration here, made from h, so that it is per host too: the
+// host's search indexes its own root. The search handler comes from plan,
+// which keeps a running index whose configuration is unchanged. The
+// server-wide keys of c (robots-txt, caps) apply to every host.
+func (d *daemon) site(c *config.Config, h config.Vhost, tlsPort int, slots *cgi.Slots, renderTimeout time.Duration, plan *searchPlan) (*gopher.ServeMux, error) {
 	// Without a cgi section nothing runs: a gophermap that is a program
 	// is refused (never shown as its source), and no directory runs
 	// programs.
@@ -33,12 +38,25 @@ func (d *daemon) site(h config.Vhost, tlsPort int, slots *cgi.Slots, renderTimeo
 		}
 		maps, gateway = gw, gw.Routes()
 	}
-	tree, err := fs.New(fs.Options{Root: h.Root, Logger: d.logger, Maps: maps, RenderTimeout: renderTimeout})
+	var finder gopher.Handler
+	var rootItems []gopher.Item
+	if h.Search != nil {
+		sh, err := plan.handler(searchOptions(h.Root, h.Search, h.CGI))
+		if err != nil {
+			return nil, err
+		}
+		// The root's automatic listing offers the search; a gophermap
+		// offers it when its author writes the line.
+		finder, rootItems = sh, []gopher.Item{search.Item(h.Search.Selector, "", 0)}
+	}
+	tree, err := fs.New(fs.Options{Root: h.Root, Logger: d.logger, Maps: maps, RenderTimeout: renderTimeout, RootItems: rootItems})
 	if err != nil {
 		return nil, fmt.Errorf("root %s: %w", h.Root, err)
 	}
 	mux := gopher.NewServeMux()
-	caps := pages.Caps{Version: d.version, TLSPort: tlsPort}
+	caps := pages.Caps{Version: d.version, TLSPort: tlsPort,
+		Admin: c.Caps.Admin, Description: c.Caps.Description, Geolocation: c.Caps.Geolocation}
+	robots := pages.Robots{Disallow: slices.Clone(c.Robots.Disallow), CrawlDelay: c.Robots.CrawlDelay}
 	type registration struct {
 		prefix  bool
 		pattern string
@@ -49,11 +67,23 @@ func (d *daemon) site(h config.Vhost, tlsPort int, slots *cgi.Slots, renderTimeo
 		{false, pages.CapsSelector, &pages.Document{Body: caps.Bytes(), Served: "caps", Tree: tree}},
 		{true, "/", tree},
 	}
+	// robots.txt asks crawlers to keep out of the gateway's directories
+	// and the configured entries.
+	for _, r := range gateway {
+		if r.Prefix {
+			robots.Disallow = append(robots.Disallow, r.Pattern)
+		}
+	}
+	regs = append(regs, registration{false, pages.RobotsSelector, &pages.Document{Body: robots.Bytes(), Served: "robots", Tree: tree}})
 	// The gateway's directories, and every spelling of a selector in
 	// them (the router compares canonical forms), never reach the tree:
 	// a program is run or refused, never served as its source.
 	for _, r := range gateway {
 		regs = append(regs, registration{r.Prefix, r.Pattern, r.Handler})
+	}
+	// The search's selector is in no gateway directory (config says so).
+	if finder != nil {
+		regs = append(regs, registration{false, h.Search.Selector, finder})
 	}
 	for _, reg := range regs {
 		if reg.prefix {
@@ -86,6 +116,9 @@ func (d *daemon) cgiOptions(root string, c *config.CGI, slots *cgi.Slots) cgi.Op
 		Logger:               d.logger,
 		Slots:                slots,
 		NoExec:               d.noExec,
+	}
+	if d.metrics != nil {
+		o.Observe = d.metrics.GatewayRun
 	}
 	switch c.RemoteAddr {
 	case config.RemotePrefix:

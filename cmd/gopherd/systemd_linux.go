@@ -17,21 +17,25 @@ import (
 )
 
 // inheritedListeners returns the sockets passed by systemd socket activation
-// (LISTEN_FDS), or nil when there are none. Every inherited socket must be a
-// listening TCP socket: with Accept=yes systemd hands over a connected socket
+// (LISTEN_FDS), or nil when there are none: the Gopher listeners, and the
+// metrics listener when one socket is named metricsSocketName
+// (FileDescriptorName=metrics). Every inherited socket must be a listening
+// TCP socket: with Accept=yes systemd hands over a connected socket
 // instead, which gopherd cannot serve, so that is an error.
-func inheritedListeners() ([]net.Listener, error) {
+func inheritedListeners() (lns []net.Listener, metricsLn net.Listener, err error) {
 	files := activation.Files(true)
 	if len(files) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	var lns []net.Listener
-	fail := func(err error) ([]net.Listener, error) {
+	fail := func(err error) ([]net.Listener, net.Listener, error) {
 		closeAll(lns)
+		if metricsLn != nil {
+			_ = metricsLn.Close()
+		}
 		for _, f := range files {
 			_ = f.Close()
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	for _, f := range files {
 		if err := checkListeningTCP(f); err != nil {
@@ -41,12 +45,19 @@ func inheritedListeners() ([]net.Listener, error) {
 		if err != nil {
 			return fail(fmt.Errorf("inherited socket %s: %w", f.Name(), err))
 		}
+		if f.Name() == metricsSocketName && metricsLn == nil {
+			metricsLn = ln
+			continue
+		}
 		lns = append(lns, ln)
 	}
 	for _, f := range files {
 		_ = f.Close() // net.FileListener holds its own duplicate
 	}
-	return lns, nil
+	if len(lns) == 0 {
+		return fail(fmt.Errorf("only a %q socket was passed: no Gopher socket to serve", metricsSocketName))
+	}
+	return lns, metricsLn, nil
 }
 
 func checkListeningTCP(f *os.File) error {

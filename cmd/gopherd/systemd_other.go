@@ -21,11 +21,11 @@ import (
 
 // inheritedListeners refuses LISTEN_FDS: handing sockets over is not
 // supported on this system.
-func inheritedListeners() ([]net.Listener, error) {
+func inheritedListeners() ([]net.Listener, net.Listener, error) {
 	if os.Getenv("LISTEN_FDS") == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return nil, fmt.Errorf("LISTEN_FDS is set, but socket activation is supported on Linux only (this is %s): "+
+	return nil, nil, fmt.Errorf("LISTEN_FDS is set, but socket activation is supported on Linux only (this is %s): "+
 		"let gopherd bind the addresses in \"listen\" itself", runtime.GOOS)
 }
 

@@ -18,16 +18,23 @@ import (
 var layer = map[string][]string{
 	"internal/gopher":    {},
 	"internal/gophermap": {"internal/gopher"},
-	"internal/config":    {"internal/gopher"},
-	"internal/tlscert":   {"internal/gopher"},
-	"internal/pages":     {"internal/gopher"},
-	"internal/fs":        {"internal/gopher", "internal/gophermap"},
-	"internal/server":    {"internal/gopher"},
-	"internal/hupguard":  {},
+	// config refuses a search selector that collides with the selectors
+	// pages answers (caps.txt, URL:), which pages defines.
+	"internal/config":   {"internal/gopher", "internal/pages"},
+	"internal/tlscert":  {"internal/gopher"},
+	"internal/pages":    {"internal/gopher"},
+	"internal/fs":       {"internal/gopher", "internal/gophermap"},
+	"internal/server":   {"internal/gopher", "internal/rate"},
+	"internal/hupguard": {},
 	// The gateway finds programs by the tree's rules and renders menu
 	// output as gophermap lines.
 	"internal/cgi":     {"internal/gopher", "internal/gophermap", "internal/fs"},
 	"internal/logcore": {},
+	// Budgets per client network, keyed by gopher.ClientPrefixLen.
+	"internal/rate": {"internal/gopher"},
+	// Counters fed by the server\'s and the gateway\'s events; it knows
+	// neither.
+	"internal/metrics": {},
 	"internal/search":  {"internal/gopher", "internal/gophermap", "internal/fs"},
 	// The linter walks the tree by the rules that serve it.
 	"internal/lint":     {"internal/gophermap", "internal/fs"},
@@ -40,9 +47,11 @@ var layer = map[string][]string{
 // thirdParty says which packages may use which outside modules. zap is
 // for the packages that log; systemd and flags belong to the program.
 var thirdParty = map[string][]string{
-	"go.uber.org/zap":                  {"internal/fs", "internal/cgi", "internal/search", "internal/server", "internal/logcore", "cmd/gopherd"},
-	"github.com/coreos/go-systemd/v22": {"cmd/gopherd"},
-	"github.com/spf13/pflag":           {"cmd/gopherd"},
+	"go.uber.org/zap":                    {"internal/fs", "internal/cgi", "internal/search", "internal/server", "internal/logcore", "cmd/gopherd"},
+	"github.com/coreos/go-systemd/v22":   {"cmd/gopherd"},
+	"github.com/spf13/pflag":             {"cmd/gopherd"},
+	"github.com/pires/go-proxyproto":     {"internal/server"},
+	"github.com/VictoriaMetrics/metrics": {"internal/metrics"},
 }
 
 type pkg struct {

@@ -134,6 +134,9 @@ type Options struct {
 	// of successive reloads so that runs started before a reload count
 	// against the caps after it; nil gives the Gateway its own.
 	Slots *Slots
+	// Observe, when set, is told how each run ended (one of the Run
+	// outcomes), for metrics. It must return quickly.
+	Observe func(outcome string)
 	// NoExec makes the gateway a stand-in that starts nothing, for
 	// previews (gopherd render): everything up to the start of a program
 	// is as usual (the program is found, and one that may not run is
@@ -148,6 +151,17 @@ type Options struct {
 func NotRunMessage(rel string) string {
 	return "Not run: gopherd render executes nothing; the server would run " + gopher.Quote(rel, gopher.MaxEcho) + " here."
 }
+
+// How a run ended, as Options.Observe is told.
+const (
+	RunOK          = "ok"           // the program exited 0 and its output was sent
+	RunFailed      = "failed"       // it exited non-zero or was killed by a signal
+	RunTimeout     = "timeout"      // it outlived Options.Timeout
+	RunOutputLimit = "output-limit" // it wrote more than Options.MaxOutputBytes
+	RunClientGone  = "client-gone"  // the client went away first
+	RunBusy        = "busy"         // the caps were full: it was not started
+	RunStartFailed = "start-failed" // it could not be started
+)
 
 // Gateway runs the programs of one configuration. It is safe for
 // concurrent use.

@@ -792,3 +792,23 @@ func TestNoExec(t *testing.T) {
 		t.Errorf("a program ran: %v", err)
 	}
 }
+
+func TestObserveOutcomes(t *testing.T) {
+	root := t.TempDir()
+	var mu sync.Mutex
+	var got []string
+	f := newFixture(t, root, Options{Timeout: 500 * time.Millisecond, KillGrace: 200 * time.Millisecond, MaxOutputBytes: 1000,
+		Observe: func(o string) { mu.Lock(); got = append(got, o); mu.Unlock() }})
+	writeScript(t, root, "cgi-bin/ok", "#!/bin/sh\necho whole\n")
+	writeScript(t, root, "cgi-bin/exit3", "#!/bin/sh\nexit 3\n")
+	writeScript(t, root, "cgi-bin/slow", "#!/bin/sh\nexec sleep 30\n")
+	writeScript(t, root, "cgi-bin/yes", "#!/bin/sh\nexec yes\n")
+	for _, sel := range []string{"/cgi-bin/ok", "/cgi-bin/exit3", "/cgi-bin/slow", "/cgi-bin/yes"} {
+		f.get(t, sel)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{RunOK, RunFailed, RunTimeout, RunOutputLimit}; !slices.Equal(got, want) {
+		t.Errorf("outcomes %v, want %v", got, want)
+	}
+}

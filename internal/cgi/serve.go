@@ -24,6 +24,7 @@ func (g *Gateway) serve(ctx context.Context, w gopher.ResponseWriter, r *gopher.
 	if !g.slots.acquire(ip, g.o.MaxConcurrent, g.o.MaxConcurrentPerIP) {
 		g.log.Warn("cgi: too many programs running: busy", quoted("selector", r.Selector),
 			zap.Int("max-concurrent", g.o.MaxConcurrent), zap.Int("max-concurrent-per-ip", g.o.MaxConcurrentPerIP))
+		g.observe(RunBusy)
 		_ = gopher.WriteError(w, r, gopher.Busy)
 		return
 	}
@@ -37,6 +38,7 @@ func (g *Gateway) serve(ctx context.Context, w gopher.ResponseWriter, r *gopher.
 	if err != nil {
 		g.log.Warn("cgi: cannot start program", quoted("selector", r.Selector), quoted("path", sc.rel),
 			zap.String("error", gopher.Quote(err.Error(), 2*maxLogField)))
+		g.observe(RunStartFailed)
 		_ = gopher.WriteError(w, r, gopher.Internal)
 		return
 	}
@@ -55,6 +57,7 @@ func (g *Gateway) serve(ctx context.Context, w gopher.ResponseWriter, r *gopher.
 	why := p.stopped()
 	failed := why != stopNone || p.outCut || !p.state.Success()
 	g.logRun(r, sc, p, n, why)
+	g.observe(outcome(why, failed))
 	switch {
 	case why == stopGone:
 		// Nobody is listening; the server notes the broken connection.
@@ -73,6 +76,27 @@ func (g *Gateway) serve(ctx context.Context, w gopher.ResponseWriter, r *gopher.
 			kind = gopher.TimedOut
 		}
 		m.finish(failed, kind)
+	}
+}
+
+// outcome names how a run ended for Options.Observe.
+func outcome(why stopReason, failed bool) string {
+	switch {
+	case why == stopTimeout:
+		return RunTimeout
+	case why == stopGone:
+		return RunClientGone
+	case why == stopCap:
+		return RunOutputLimit
+	case failed:
+		return RunFailed
+	}
+	return RunOK
+}
+
+func (g *Gateway) observe(outcome string) {
+	if g.o.Observe != nil {
+		g.o.Observe(outcome)
 	}
 }
 

@@ -38,6 +38,16 @@
 //	             hostname), in any case. Default: the default host. A name
 //	             no host has is an error. Needs a restart, like the rest
 //	             of listen.
+//	  proxy-protocol  object {trusted} or null. gopherd only. The listener
+//	             takes a PROXY protocol header (v1 or v2, as HAProxy's
+//	             send-proxy and send-proxy-v2 and nginx's proxy_protocol
+//	             send it) from the peers in trusted, and requires one from
+//	             them; a connection from any other peer is closed unread.
+//	             The header's client address is the client's address
+//	             everywhere. Under socket activation an inherited socket
+//	             takes it from the listen object with the same port.
+//	    trusted  list of CIDR prefixes, required, not empty: the proxies'
+//	             networks, such as ["127.0.0.1/32"].
 //	port         number, 1–65535. Deprecated (spacecookie's old spelling):
 //	             the port for every listen object that has no port of its
 //	             own. When every listen object has its own port, listen.port
@@ -102,6 +112,23 @@
 //	                         number, positive. Connections served at once
 //	                         for one network: an IPv4 /24 or an IPv6 /48.
 //	                         Default 64.
+//	  rate                   object or null. Rate budgets per client
+//	                         network; default null (none). At least one
+//	                         of requests and bytes.
+//	    requests   string "COUNT/PERIOD" such as "120/1m" ("10/s" means
+//	               "10/1s"); the period 1s–168h. Requests a network may
+//	               make per period; over it a request gets the error item
+//	               "Slow down: too many requests; try again in N s.".
+//	    burst      number, positive. Requests at once. Default: COUNT.
+//	    bytes      string "SIZE/PERIOD" such as "512MiB/1h". Bytes a
+//	               network may be sent per period.
+//	    ipv4-prefix  number, 1–32. Default 32.
+//	    ipv6-prefix  number, 1–128. Default 64. The prefix lengths a
+//	               client address is counted in.
+//	    exempt     list of CIDR prefixes without budgets.
+//	    max-tracked  number, 1–10000000. Networks whose budgets are kept;
+//	               the least recently seen is forgotten first. Default
+//	               100000.
 //	cgi          object or null. gopherd only. The gateway that runs
 //	             programs (CGI). Default null: nothing is ever executed. A
 //	             key left out takes the gateway's default, given below.
@@ -135,6 +162,37 @@
 //	             environment (which is otherwise built from scratch). It
 //	             may set PATH, not the variables set for each request
 //	             (CGIRequestVariables).
+//	search       object or null. gopherd only. The built-in full-text
+//	             search (item type 7) of the text under root. Default
+//	             null: no search. A limit left out takes the search
+//	             engine's default, given below.
+//	  selector   string. Where the search is answered. Starts with "/",
+//	             is not "/" itself, has no empty components, TAB, CR, LF
+//	             or NUL, and is neither caps.txt, a URL: selector nor in
+//	             a cgi directory. Default "/search".
+//	  include    non-empty list of strings. path.Match patterns of the
+//	             files indexed: one without "/" matches a name, one with
+//	             "/" a selector; a trailing "/" matches directories only,
+//	             and a pattern matching a directory covers everything
+//	             below it. Default ["*.txt", "*.md", "gophermap",
+//	             ".gophermap"].
+//	  exclude    list of strings. Patterns, written like include's, of
+//	             what is never indexed. The cgi directories are never
+//	             indexed whatever the patterns. Default none.
+//	  reindex    duration string, positive. How often the tree is
+//	             scanned for changes (SIGHUP scans too). Default "10m".
+//	  max-file-bytes   number or size string, 1 B–1 TiB. How much of each
+//	             file is indexed. Default 1 MiB.
+//	  max-index-bytes  number or size string, 1 B–1 TiB. The index's
+//	             memory; indexing stops there, with a warning. Default
+//	             64 MiB.
+//	  max-query-bytes  number, 1–1048576. Longer queries get "Query too
+//	             long.". Default 256.
+//	  max-terms  number, positive. Queries with more words get "Query
+//	             too long.". Default 8.
+//	  max-results  number, positive. Results listed at most. Default 50.
+//	  query-timeout  duration string, positive. Longest a query may take.
+//	             Default "200ms".
 //	vhosts       list of objects. gopherd only. More hosts, each with its
 //	             own tree, served besides the default host (the top-level
 //	             hostname, root, public-port, tls and cgi). A connection's
@@ -157,6 +215,31 @@
 //	             gateway, over its own root. Default null: nothing runs
 //	             for the host; the top-level cgi is the default host's
 //	             only.
+//	  search     object, the keys of the top-level search. The host's own
+//	             search, an index of its own root (its selector may not
+//	             fall into the host's cgi directories). Default null: no
+//	             search for the host; the top-level search is the default
+//	             host's only.
+//	robots-txt   object. gopherd only. The robots.txt generated at
+//	             robots.txt and /robots.txt when the root has none: one
+//	             "User-agent: *" group with a Disallow line for each entry
+//	             and each cgi directory.
+//	  disallow   list of strings, each starting with "/", without spaces
+//	             or control characters.
+//	  crawl-delay  number, 1–86400: the Crawl-delay line, in seconds.
+//	             Default none.
+//	caps         object. gopherd only. Optional keys of the generated
+//	             caps.txt, each one line of at most 512 bytes:
+//	  admin        ServerAdmin
+//	  description  ServerDescription
+//	  geolocation  ServerGeolocationString
+//	metrics      object or null. gopherd only. Serve metrics in the
+//	             Prometheus text format at GET /metrics over HTTP on a
+//	             listener of their own. Default null (none).
+//	  listen     string host:port, required, such as "127.0.0.1:9170";
+//	             not the port of a Gopher listener.
+//	  public     boolean. Allow a listen address that is not loopback.
+//	             Default false.
 //
 // Unknown keys, duplicate keys, values of the wrong type and values out of
 // range are errors. Every error names the file, the line and the key path
@@ -215,6 +298,9 @@ type Listen struct {
 	// server name chooses another: a vhost's hostname or alias (or the
 	// top-level hostname); "" = the default host.
 	Vhost string
+	// Proxy, when set, makes the listener take PROXY protocol headers
+	// from trusted peers (and require them).
+	Proxy *ProxyProtocol
 }
 
 // TLSMode says how a listener treats TLS when a certificate is configured.
@@ -308,6 +394,8 @@ type Limits struct {
 	MaxConnectionsPerIP     int
 	MaxConnectionsPerPrefix int
 	MinReadRate             int64 // bytes a second
+	// Rate holds the rate budgets; nil means none.
+	Rate *RateLimits
 }
 
 // Config is a complete configuration: Parse and Load return one whose
@@ -324,12 +412,16 @@ type Config struct {
 	User       string   // "" = not set; "name", "uid" or "uid:gid"
 	Log        Log
 	Limits     Limits
-	TLS        TLS  // zero = no TLS
-	HTTPPage   bool // answer HTTP requests with an HTML page
-	CGI        *CGI // nil = no cgi section: nothing is ever executed
+	TLS        TLS     // zero = no TLS
+	HTTPPage   bool    // answer HTTP requests with an HTML page
+	CGI        *CGI    // nil = no cgi section: nothing is ever executed
+	Search     *Search // nil = no search section: no search
 	// Vhosts are the hosts served besides the default one (the top-level
 	// hostname and root); see Hosts.
-	Vhosts []Vhost
+	Vhosts  []Vhost
+	Robots  RobotsTxt
+	Caps    Caps
+	Metrics *Metrics // nil = no metrics listener
 
 	// Warnings are problems that did not stop the file from loading, such
 	// as the deprecated top-level port; the caller should log them.
@@ -373,13 +465,32 @@ func (c *Config) Clone() *Config {
 	}
 	d := *c
 	d.Listen = slices.Clone(c.Listen)
+	for i, l := range d.Listen {
+		if l.Proxy != nil {
+			p := *l.Proxy
+			p.Trusted = slices.Clone(p.Trusted)
+			d.Listen[i].Proxy = &p
+		}
+	}
+	if c.Limits.Rate != nil {
+		r := *c.Limits.Rate
+		r.Exempt = slices.Clone(r.Exempt)
+		d.Limits.Rate = &r
+	}
+	d.Robots.Disallow = slices.Clone(c.Robots.Disallow)
+	if c.Metrics != nil {
+		m := *c.Metrics
+		d.Metrics = &m
+	}
 	d.Warnings = slices.Clone(c.Warnings)
 	d.CGI = c.CGI.clone()
 	d.Vhosts = slices.Clone(c.Vhosts)
 	for i, v := range d.Vhosts {
 		d.Vhosts[i].Aliases = slices.Clone(v.Aliases)
 		d.Vhosts[i].CGI = v.CGI.clone()
+		d.Vhosts[i].Search = v.Search.clone()
 	}
+	d.Search = c.Search.clone()
 	// where is never modified after Parse, so the copy may share it.
 	return &d
 }

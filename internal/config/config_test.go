@@ -32,10 +32,10 @@ func TestListenString(t *testing.T) {
 		l    Listen
 		want string
 	}{
-		{Listen{"::", 70, TLSAuto, ""}, "[::]:70"},
-		{Listen{"127.0.0.1", 7070, TLSAuto, ""}, "127.0.0.1:7070"},
-		{Listen{"localhost", 70, TLSAuto, ""}, "localhost:70"},
-		{Listen{"fe80::1%eth0", 70, TLSAuto, ""}, "[fe80::1%eth0]:70"},
+		{Listen{Addr: "::", Port: 70}, "[::]:70"},
+		{Listen{Addr: "127.0.0.1", Port: 7070}, "127.0.0.1:7070"},
+		{Listen{Addr: "localhost", Port: 70}, "localhost:70"},
+		{Listen{Addr: "fe80::1%eth0", Port: 70}, "[fe80::1%eth0]:70"},
 	}
 	for _, tt := range tests {
 		if got := tt.l.String(); got != tt.want {
@@ -49,8 +49,8 @@ func TestMenuPort(t *testing.T) {
 		c    Config
 		want int
 	}{
-		{Config{Listen: []Listen{{"::", 7000, TLSAuto, ""}, {"::1", 7001, TLSAuto, ""}}}, 7000},
-		{Config{Listen: []Listen{{"::", 7000, TLSAuto, ""}}, PublicPort: 70}, 70},
+		{Config{Listen: []Listen{{Addr: "::", Port: 7000, TLS: TLSAuto}, {Addr: "::1", Port: 7001, TLS: TLSAuto}}}, 7000},
+		{Config{Listen: []Listen{{Addr: "::", Port: 7000, TLS: TLSAuto}}, PublicPort: 70}, 70},
 		{Config{}, 0},
 	}
 	for _, tt := range tests {

@@ -68,6 +68,7 @@ func (c *Config) keys(s *section) {
 		s.Int("max-connections-per-ip", &c.Limits.MaxConnectionsPerIP, 1, maxCount)
 		s.Int("max-connections-per-prefix", &c.Limits.MaxConnectionsPerPrefix, 1, maxCount)
 		s.Bytes("min-read-rate", &c.Limits.MinReadRate, 1, maxReadRate)
+		c.rateKeys(s)
 	})
 
 	s.OptionalObject("tls", c.TLS.Enabled(), func(s *section) {
@@ -78,7 +79,11 @@ func (c *Config) keys(s *section) {
 	s.Bool("http-page", &c.HTTPPage)
 
 	cgiKeys(s, &c.CGI)
+	searchKeys(s, &c.Search, &c.CGI)
 	c.vhostKeys(s)
+	c.robotsKeys(s)
+	c.capsKeys(s)
+	c.metricsKeys(s)
 }
 
 // certificateKeys declares the certificate and key of a tls section, the
@@ -99,6 +104,7 @@ func (c *Config) listenKeys(s *section) {
 		// bound), which is what tests and throw-away servers want.
 		s.Int("port", &l.Port, 0, maxPort)
 		s.Text("tls", &l.TLS)
+		proxyKeys(s, l)
 		s.Rule("tls", func() string {
 			if l.TLS == TLSOnly && !c.TLS.Enabled() {
 				return `"only" needs a certificate: set tls.certificate and tls.key`

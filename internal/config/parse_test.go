@@ -399,27 +399,27 @@ func TestParseListen(t *testing.T) {
 		want     []Listen
 		warnings []string
 	}{
-		{"absent", `{"root": "/r"}`, []Listen{{"::", 70, TLSAuto, ""}}, nil},
-		{"null", `{"root": "/r", "listen": null}`, []Listen{{"::", 70, TLSAuto, ""}}, nil},
+		{"absent", `{"root": "/r"}`, []Listen{{Addr: "::", Port: 70, TLS: TLSAuto}}, nil},
+		{"null", `{"root": "/r", "listen": null}`, []Listen{{Addr: "::", Port: 70, TLS: TLSAuto}}, nil},
 		{"object", `{"root": "/r", "listen": {"addr": "127.0.0.1", "port": 7000}}`,
-			[]Listen{{"127.0.0.1", 7000, TLSAuto, ""}}, nil},
-		{"object addr only", `{"root": "/r", "listen": {"addr": "::1"}}`, []Listen{{"::1", 70, TLSAuto, ""}}, nil},
-		{"object port only", `{"root": "/r", "listen": {"port": 7070}}`, []Listen{{"::", 7070, TLSAuto, ""}}, nil},
-		{"empty object", `{"root": "/r", "listen": {}}`, []Listen{{"::", 70, TLSAuto, ""}}, nil},
+			[]Listen{{Addr: "127.0.0.1", Port: 7000, TLS: TLSAuto}}, nil},
+		{"object addr only", `{"root": "/r", "listen": {"addr": "::1"}}`, []Listen{{Addr: "::1", Port: 70, TLS: TLSAuto}}, nil},
+		{"object port only", `{"root": "/r", "listen": {"port": 7070}}`, []Listen{{Addr: "::", Port: 7070, TLS: TLSAuto}}, nil},
+		{"empty object", `{"root": "/r", "listen": {}}`, []Listen{{Addr: "::", Port: 70, TLS: TLSAuto}}, nil},
 		{"list", `{"root": "/r", "listen": [{"addr": "0.0.0.0", "port": 70}, {"addr": "::1", "port": 70}, {"port": 7070}]}`,
-			[]Listen{{"0.0.0.0", 70, TLSAuto, ""}, {"::1", 70, TLSAuto, ""}, {"::", 7070, TLSAuto, ""}}, nil},
-		{"host name addr", `{"root": "/r", "listen": {"addr": "localhost"}}`, []Listen{{"localhost", 70, TLSAuto, ""}}, nil},
-		{"zoned addr", `{"root": "/r", "listen": {"addr": "fe80::1%eth0"}}`, []Listen{{"fe80::1%eth0", 70, TLSAuto, ""}}, nil},
+			[]Listen{{Addr: "0.0.0.0", Port: 70, TLS: TLSAuto}, {Addr: "::1", Port: 70, TLS: TLSAuto}, {Addr: "::", Port: 7070, TLS: TLSAuto}}, nil},
+		{"host name addr", `{"root": "/r", "listen": {"addr": "localhost"}}`, []Listen{{Addr: "localhost", Port: 70, TLS: TLSAuto}}, nil},
+		{"zoned addr", `{"root": "/r", "listen": {"addr": "fe80::1%eth0"}}`, []Listen{{Addr: "fe80::1%eth0", Port: 70, TLS: TLSAuto}}, nil},
 		{"any free port", `{"root": "/r", "listen": [{"addr": "127.0.0.1", "port": 0}, {"addr": "127.0.0.1", "port": 0}]}`,
-			[]Listen{{"127.0.0.1", 0, TLSAuto, ""}, {"127.0.0.1", 0, TLSAuto, ""}}, nil},
-		{"deprecated port alone", "{\"root\": \"/r\",\n\"port\": 7070}", []Listen{{"::", 7070, TLSAuto, ""}},
+			[]Listen{{Addr: "127.0.0.1", Port: 0, TLS: TLSAuto}, {Addr: "127.0.0.1", Port: 0, TLS: TLSAuto}}, nil},
+		{"deprecated port alone", "{\"root\": \"/r\",\n\"port\": 7070}", []Listen{{Addr: "::", Port: 7070, TLS: TLSAuto}},
 			[]string{"g.json:2: port: deprecated, use listen.port instead"}},
 		{"deprecated port fills listen without port", "{\"root\": \"/r\", \"listen\": {\"addr\": \"::1\"},\n\"port\": 7070}",
-			[]Listen{{"::1", 7070, TLSAuto, ""}}, []string{"g.json:2: port: deprecated, use listen.port instead"}},
+			[]Listen{{Addr: "::1", Port: 7070, TLS: TLSAuto}}, []string{"g.json:2: port: deprecated, use listen.port instead"}},
 		{"listen port wins over deprecated port", "{\"root\": \"/r\",\n\"port\": 7070, \"listen\": {\"port\": 70}}",
-			[]Listen{{"::", 70, TLSAuto, ""}}, []string{"g.json:2: port: deprecated and ignored, because listen.port is set"}},
+			[]Listen{{Addr: "::", Port: 70, TLS: TLSAuto}}, []string{"g.json:2: port: deprecated and ignored, because listen.port is set"}},
 		{"deprecated port for some list entries", "{\"root\": \"/r\",\n\"port\": 7070, \"listen\": [{\"port\": 70}, {\"addr\": \"::1\"}]}",
-			[]Listen{{"::", 70, TLSAuto, ""}, {"::1", 7070, TLSAuto, ""}}, []string{"g.json:2: port: deprecated, use listen.port instead"}},
+			[]Listen{{Addr: "::", Port: 70, TLS: TLSAuto}, {Addr: "::1", Port: 7070, TLS: TLSAuto}}, []string{"g.json:2: port: deprecated, use listen.port instead"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -495,7 +495,7 @@ func TestParseSpacecookieShapes(t *testing.T) {
   "user" : null,
   "root" : "/srv/gopher",
   "log" : { "enable" : true, "hide-ips" : true, "hide-time" : false, "level" : "info" }
-}`, Config{Hostname: "localhost", Root: "/srv/gopher", Listen: []Listen{{"::", 70, TLSAuto, ""}},
+}`, Config{Hostname: "localhost", Root: "/srv/gopher", Listen: []Listen{{Addr: "::", Port: 70, TLS: TLSAuto}},
 			Log: Log{Enable: true, HideIPs: true, Level: "info"}}},
 		{"log enable only", `{
   "hostname" : "localhost",
@@ -503,10 +503,10 @@ func TestParseSpacecookieShapes(t *testing.T) {
   "user" : null,
   "root" : "./some/dir",
   "log" : { "enable" : false }
-}`, Config{Hostname: "localhost", Root: "./some/dir", Listen: []Listen{{"::", 7000, TLSAuto, ""}},
+}`, Config{Hostname: "localhost", Root: "./some/dir", Listen: []Listen{{Addr: "::", Port: 7000, TLS: TLSAuto}},
 			Log: Log{Enable: false, HideIPs: true, Level: "info"}}},
 		{"minimal with user", `{"hostname": "example.org", "root": "/srv/gopher", "user": "gopher"}`,
-			Config{Hostname: "example.org", Root: "/srv/gopher", Listen: []Listen{{"::", 70, TLSAuto, ""}}, User: "gopher",
+			Config{Hostname: "example.org", Root: "/srv/gopher", Listen: []Listen{{Addr: "::", Port: 70, TLS: TLSAuto}}, User: "gopher",
 				Log: Log{Enable: true, HideIPs: true, Level: "info"}}},
 	}
 	for _, tt := range tests {
@@ -533,10 +533,10 @@ func TestLoadSpacecookieSamples(t *testing.T) {
 		file string
 		want Config
 	}{
-		{"etc/spacecookie.json", Config{Hostname: "localhost", Root: "/srv/gopher", Listen: []Listen{{"::", 70, TLSAuto, ""}},
+		{"etc/spacecookie.json", Config{Hostname: "localhost", Root: "/srv/gopher", Listen: []Listen{{Addr: "::", Port: 70, TLS: TLSAuto}},
 			Log: Log{Enable: true, HideIPs: true, Level: "info"}}},
 		{"test/integration/spacecookie.json", Config{Hostname: "localhost", Root: "./test/integration/root",
-			Listen: []Listen{{"::", 7000, TLSAuto, ""}}, Log: Log{Enable: false, HideIPs: true, Level: "info"}}},
+			Listen: []Listen{{Addr: "::", Port: 7000, TLS: TLSAuto}}, Log: Log{Enable: false, HideIPs: true, Level: "info"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

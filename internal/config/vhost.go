@@ -25,6 +25,9 @@ type Vhost struct {
 	// CGI is the host's gateway; nil = nothing is ever executed for it.
 	// A vhost does not inherit the top-level cgi section.
 	CGI *CGI
+	// Search is the host's search, over its own root; nil = none. A vhost
+	// does not inherit the top-level search section either.
+	Search *Search
 }
 
 // Names returns the names that choose the host: its hostname, then its
@@ -79,7 +82,7 @@ func (u UnknownSNI) validate() string {
 // order, each with the top-level public-port when it has none of its own.
 func (c *Config) Hosts() []Vhost {
 	hosts := make([]Vhost, 0, 1+len(c.Vhosts))
-	hosts = append(hosts, Vhost{Hostname: c.Hostname, Root: c.Root, PublicPort: c.PublicPort, TLS: c.TLS, CGI: c.CGI})
+	hosts = append(hosts, Vhost{Hostname: c.Hostname, Root: c.Root, PublicPort: c.PublicPort, TLS: c.TLS, CGI: c.CGI, Search: c.Search})
 	for _, v := range c.Vhosts {
 		if v.PublicPort == 0 {
 			v.PublicPort = c.PublicPort
@@ -154,5 +157,6 @@ func (c *Config) vhostKeys(s *section) {
 			return ""
 		})
 		cgiKeys(s, &v.CGI)
+		searchKeys(s, &v.Search, &v.CGI)
 	})
 }

@@ -107,17 +107,18 @@ func (h *Handler) fly(fk flightKey, f *flight, cacheable bool, reportKey string,
 		h.flights.mu.Unlock()
 		close(f.done)
 	}()
-	ctx, cancel := context.WithTimeout(h.ctx, h.renderTimeout)
-	defer cancel()
-	select {
-	case h.slots <- struct{}{}:
-		defer func() { <-h.slots }()
-	case <-ctx.Done():
+	if !h.takeSlot() {
 		// Other renders held every slot: this one never started, so the
 		// map or directory is not to blame.
 		f.err = errTooSlow
 		return
 	}
+	defer func() { <-h.slots }()
+	// The work's own deadline starts with the work: a render that waited
+	// for its slot must not be blamed (and its failure cached) for the
+	// time it spent waiting.
+	ctx, cancel := context.WithTimeout(h.ctx, h.renderTimeout)
+	defer cancel()
 	h.made.Add(1)
 	start := h.now()
 	m, probs, err := work(ctx)
@@ -144,6 +145,28 @@ func (h *Handler) fly(fk flightKey, f *flight, cacheable bool, reportKey string,
 	f.m = m
 	if cacheable {
 		h.cache.put(fk.key, fk.id, h.now(), m)
+	}
+}
+
+// takeSlot waits up to the render timeout for a render slot. When the
+// timeout and a freed slot come at once, the slot wins: select would pick
+// either, and a request that joined this flight just then would get a
+// timeout though a slot was free.
+func (h *Handler) takeSlot() bool {
+	wait := time.NewTimer(h.renderTimeout)
+	defer wait.Stop()
+	select {
+	case h.slots <- struct{}{}:
+		return true
+	case <-h.ctx.Done():
+		return false
+	case <-wait.C:
+	}
+	select {
+	case h.slots <- struct{}{}:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -28,6 +28,7 @@ import (
 	"io"
 	iofs "io/fs"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -64,6 +65,11 @@ type Options struct {
 	// Maps answers for directories whose gophermap is a program. nil
 	// refuses them with a "not allowed" error item and a warning.
 	Maps MapRunner
+	// RootItems are appended to the automatic listing of the root (not to
+	// a gophermap, whose author decides what it shows): the items other
+	// handlers offer, such as the search. An item with an empty Host
+	// names the request's host and port, as the listing's own items do.
+	RootItems []gopher.Item
 }
 
 // Handler serves the files under one root directory. It implements
@@ -74,7 +80,10 @@ type Handler struct {
 	log   *zap.Logger
 	cache *listingCache
 	maps  MapRunner
-	now   func() time.Time
+	// rootItems are fixed for the Handler's life, so a cached root
+	// listing that holds them stays right.
+	rootItems []gopher.Item
+	now       func() time.Time
 	// ctx ends when the handler is closed; menus being made stop then.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -130,6 +139,7 @@ func New(o Options) (*Handler, error) {
 		renderTimeout: o.RenderTimeout,
 		reported:      reported{m: make(map[string]dirID)},
 		entryBytes:    cacheMaxEntryBytes,
+		rootItems:     slices.Clone(o.RootItems),
 	}
 	if h.renderTimeout <= 0 {
 		h.renderTimeout = DefaultRenderTimeout

@@ -715,3 +715,64 @@ func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	testutil.CheckGolden(t, filepath.Join("testdata", name), got, *update)
 }
+
+func TestRootItems(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "a.txt"), "a")
+	write(t, filepath.Join(root, "sub", "b.txt"), "b")
+	write(t, filepath.Join(root, "mapped", "gophermap"), "iMapped\n")
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(root, old, old); err != nil { // cacheable
+		t.Fatal(err)
+	}
+	h, err := New(Options{Root: root, RootItems: []gopher.Item{
+		{Type: gopher.TypeSearch, Display: "Search this gopherhole", Selector: "/search"},
+		{Type: gopher.TypeMenu, Display: "Elsewhere", Selector: "/", Host: "other.test", Port: 70},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	want := "1mapped\t/mapped\tlocalhost\t7000\r\n" +
+		"1sub\t/sub\tlocalhost\t7000\r\n" +
+		"0a.txt\t/a.txt\tlocalhost\t7000\r\n" +
+		"7Search this gopherhole\t/search\tlocalhost\t7000\r\n" +
+		"1Elsewhere\t/\tother.test\t70\r\n" +
+		".\r\n"
+	for i := range 2 { // listed, then from the cache
+		if got := get(t, h, "/").String(); got != want {
+			t.Errorf("root listing %d:\n got %q\nwant %q", i, got, want)
+		}
+	}
+	if n := h.cache.len(); n != 1 {
+		t.Errorf("root listing not cached (%d entries)", n)
+	}
+	// A listing too large to keep as bytes is streamed from its compact
+	// form: the items come last all the same.
+	big, err := New(Options{Root: root, RootItems: []gopher.Item{{Type: gopher.TypeSearch, Display: "Search this gopherhole", Selector: "/search"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer big.Close()
+	big.entryBytes = 16
+	for i := range 2 {
+		if got := get(t, big, "/").String(); !strings.HasSuffix(got, "0a.txt\t/a.txt\tlocalhost\t7000\r\n7Search this gopherhole\t/search\tlocalhost\t7000\r\n.\r\n") {
+			t.Errorf("streamed root listing %d: %q", i, got)
+		}
+	}
+	// Another host's menu names that host in the items too.
+	got := serve(t, h, &gopher.Request{Selector: "", Host: "b.test", Port: 7071}).String()
+	if !strings.Contains(got, "7Search this gopherhole\t/search\tb.test\t7071\r\n") {
+		t.Errorf("root listing for b.test: %q", got)
+	}
+	// Only the root's automatic listing has them.
+	for _, sel := range []string{"/sub", "/mapped"} {
+		if got := get(t, h, sel).String(); strings.Contains(got, "Search") || strings.Contains(got, "Elsewhere") {
+			t.Errorf("%s offers the root items: %q", sel, got)
+		}
+	}
+	write(t, filepath.Join(root, "gophermap"), "The author's map\n")
+	if got := get(t, h, "/").String(); got != "iThe author's map\t\tlocalhost\t7000\r\n.\r\n" {
+		t.Errorf("root gophermap with root items: %q", got)
+	}
+}

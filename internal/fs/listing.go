@@ -57,8 +57,11 @@ func (h *Handler) renderListing(ctx context.Context, dir, host string, port int)
 		return menu{}, probs, err
 	}
 	prefix := "/"
+	var extra []gopher.Item
 	if dir != "." {
 		prefix = "/" + dir + "/"
+	} else {
+		extra = h.rootItemsFor(host, port)
 	}
 	item := func(e listEntry) gopher.Item {
 		return gopher.Item{Type: e.typ, Display: e.name, Selector: prefix + e.name, Host: host, Port: port}
@@ -67,10 +70,18 @@ func (h *Handler) renderListing(ctx context.Context, dir, host string, port int)
 	for _, e := range ents {
 		size += len(prefix) + 2*len(e.name) + len(host) + (gopher.Item{Type: e.typ, Port: port}).Len()
 	}
+	extraSize := 0
+	for _, it := range extra {
+		extraSize += it.Len()
+	}
+	size += extraSize
 	if size <= h.entryBytes {
 		body := make([]byte, 0, size)
 		for _, e := range ents {
 			body = item(e).AppendTo(body)
+		}
+		for _, it := range extra {
+			body = it.AppendTo(body)
 		}
 		return bodyMenu(append(body, gopher.Terminator...)), probs, nil
 	}
@@ -97,10 +108,30 @@ func (h *Handler) renderListing(ctx context.Context, dir, host string, port int)
 					}
 					start = end
 				}
+				for _, it := range extra {
+					if !yield(it) {
+						return
+					}
+				}
 			}
 		},
-		cost: len(all) + 5*len(ents),
+		cost: len(all) + 5*len(ents) + extraSize,
 	}, probs, nil
+}
+
+// rootItemsFor returns Options.RootItems for a menu naming host and port,
+// which an item without a host of its own takes.
+func (h *Handler) rootItemsFor(host string, port int) []gopher.Item {
+	if len(h.rootItems) == 0 {
+		return nil
+	}
+	out := slices.Clone(h.rootItems)
+	for i := range out {
+		if out[i].Host == "" {
+			out[i].Host, out[i].Port = host, port
+		}
+	}
+	return out
 }
 
 // listEntry is what a listing sorts: small, so that sorting moves little.

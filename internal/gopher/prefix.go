@@ -19,13 +19,21 @@ const (
 // IPv4-mapped address counted as IPv4 and any zone dropped; ok is false
 // when a is not a valid address.
 func ClientPrefix(a netip.Addr) (p netip.Prefix, ok bool) {
+	return ClientPrefixLen(a, PrefixBitsV4, PrefixBitsV6)
+}
+
+// ClientPrefixLen is ClientPrefix with prefix lengths of the caller's
+// choosing (the rate budgets' ipv4-prefix and ipv6-prefix): the network of
+// v4 bits an IPv4 address (IPv4-mapped ones included) belongs to, or of v6
+// bits an IPv6 address does, with any zone dropped.
+func ClientPrefixLen(a netip.Addr, v4, v6 int) (p netip.Prefix, ok bool) {
 	if !a.IsValid() {
 		return netip.Prefix{}, false
 	}
 	a = a.Unmap().WithZone("")
-	bits := PrefixBitsV6
+	bits := v6
 	if a.Is4() {
-		bits = PrefixBitsV4
+		bits = v4
 	}
 	p, err := a.Prefix(bits)
 	return p, err == nil

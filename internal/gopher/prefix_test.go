@@ -28,3 +28,22 @@ func TestClientPrefix(t *testing.T) {
 		t.Errorf("ClientPrefix(invalid) = %v, want none", p)
 	}
 }
+
+func TestClientPrefixLen(t *testing.T) {
+	for _, tt := range []struct {
+		addr   string
+		v4, v6 int
+		want   string
+	}{
+		{"192.0.2.77", 32, 64, "192.0.2.77/32"},
+		{"::ffff:192.0.2.77", 32, 64, "192.0.2.77/32"},
+		{"192.0.2.77", 16, 64, "192.0.0.0/16"},
+		{"2001:db8:1:2:3:4:5:6", 32, 64, "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:3:4:5:6%eth0", 32, 56, "2001:db8:1::/56"},
+	} {
+		got, ok := ClientPrefixLen(netip.MustParseAddr(tt.addr), tt.v4, tt.v6)
+		if !ok || got.String() != tt.want {
+			t.Errorf("ClientPrefixLen(%s, %d, %d) = %v, %v; want %s", tt.addr, tt.v4, tt.v6, got, ok, tt.want)
+		}
+	}
+}

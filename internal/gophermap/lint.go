@@ -465,27 +465,27 @@ func gophernicusWarning(lt *linter, l Line, text string, skip int) {
 	var what string
 	switch text[0] {
 	case '=':
-		what = "runs as a shell command (or includes the file it names)"
+		what = "a shell command to run, or a file to include"
 	case '-':
-		what = "reads as hiding a file of that name, and shows nothing"
+		what = "a file to hide, and shows nothing"
 	case '#':
-		what = "reads as a comment, and shows nothing"
+		what = "a comment, and shows nothing"
 	case '!':
-		what = "shows as the menu's title"
+		what = "the menu's title"
 	case '.':
-		what = "reads as the end of the menu, and shows nothing from here on"
+		what = "the end of the menu, and shows nothing from there on"
 	case '*':
-		what = "reads as the end of the map, and shows the directory listing instead of the rest"
+		what = "the end of the map, and shows the directory listing instead of the rest"
 	case '~':
-		what = "replaces with a list of its users' gopherholes"
+		what = "the place for a list of its users' gopherholes"
 	case '%':
-		what = "replaces with a list of its virtual hosts"
+		what = "the place for a list of its virtual hosts"
 	case ':':
-		what = "reads as a file type mapping, and shows nothing"
+		what = "a file type mapping, and shows nothing"
 	default:
 		return
 	}
-	lt.add(l.Num, skip+1, RuleGophernicus, `visitors of gopherd see this text line as it is, but Gophernicus `+what+` for a line starting with "`+text[:1]+`": start it with another character (a space) if the map may move to Gophernicus`)
+	lt.add(l.Num, skip+1, RuleGophernicus, `visitors of gopherd see this text line as it is, but Gophernicus reads a line starting with "`+text[:1]+`" as `+what+`: start it with another character (such as a space) if the map may be served by Gophernicus`)
 }
 
 // gophernicusInclude is Gophernicus' GM009: an "=" line that names no file

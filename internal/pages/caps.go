@@ -16,6 +16,12 @@ type Caps struct {
 	Version string
 	// TLSPort is announced as ServerTLSPort; 0 leaves it out.
 	TLSPort int
+	// Admin, Description and Geolocation are announced as ServerAdmin,
+	// ServerDescription and ServerGeolocationString; empty ones are left
+	// out. Each must be one line (the configuration checks it).
+	Admin       string
+	Description string
+	Geolocation string
 }
 
 // Bytes renders the caps.txt document.
@@ -28,5 +34,22 @@ func (c Caps) Bytes() []byte {
 	if c.TLSPort != 0 {
 		fmt.Fprintf(&b, "ServerTLSPort=%d\n", c.TLSPort)
 	}
+	for _, kv := range [][2]string{{"ServerAdmin", c.Admin}, {"ServerDescription", c.Description},
+		{"ServerGeolocationString", c.Geolocation}} {
+		if v := oneLine(kv[1]); v != "" {
+			fmt.Fprintf(&b, "%s=%s\n", kv[0], v)
+		}
+	}
 	return []byte(b.String())
+}
+
+// oneLine keeps a value from adding lines of its own to caps.txt, should a
+// caller pass one unchecked.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, strings.TrimSpace(s))
 }

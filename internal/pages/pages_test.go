@@ -110,3 +110,33 @@ func TestDocumentRealFileWins(t *testing.T) {
 		t.Errorf("with a real file: %q (%s)", rec.String(), rec.served)
 	}
 }
+
+func TestCapsServerKeys(t *testing.T) {
+	caps := string(Caps{Version: "1", Admin: "Jane <jane@example.org>", Description: "A hole\nServerTLSPort=1",
+		Geolocation: "Berlin, Germany"}.Bytes())
+	for _, want := range []string{"\nServerAdmin=Jane <jane@example.org>\n", "\nServerDescription=A hole ServerTLSPort=1\n",
+		"\nServerGeolocationString=Berlin, Germany\n"} {
+		if !strings.Contains(caps, want) {
+			t.Errorf("caps.txt lacks %q:\n%s", want, caps)
+		}
+	}
+	if s := string(Caps{Version: "1"}.Bytes()); strings.Contains(s, "ServerAdmin") || strings.Contains(s, "ServerDescription") ||
+		strings.Contains(s, "ServerGeolocationString") {
+		t.Errorf("unset keys announced:\n%s", s)
+	}
+}
+
+func TestRobots(t *testing.T) {
+	for _, tt := range []struct {
+		r    Robots
+		want string
+	}{
+		{Robots{}, "User-agent: *\nDisallow:\n"},
+		{Robots{Disallow: []string{"/private/", "/cgi-bin/", "/private/"}, CrawlDelay: 10},
+			"User-agent: *\nDisallow: /private/\nDisallow: /cgi-bin/\nCrawl-delay: 10\n"},
+	} {
+		if got := string(tt.r.Bytes()); got != tt.want {
+			t.Errorf("%+v:\n%s\nwant:\n%s", tt.r, got, tt.want)
+		}
+	}
+}

@@ -76,33 +76,25 @@
 // separators, bidirectional controls) replaced before it reaches a menu
 // line, so nothing can add a line or a field.
 //
-// # Wiring (for cmd/gopherd)
+// A query asked again of the same index is answered from a cache of
+// answers (see answers): a query is kept once asked twice, least recently
+// used first out, within a sixteenth of max-index-bytes (at most 4 MiB,
+// beside the index). A new index starts with an empty cache, so an answer
+// never outlives the text it was made from.
 //
-// For a root (or vhost) whose configuration has a "search" block:
+// # Wiring
 //
-//	sh, err := search.New(search.Options{
-//		Root:     cfg.Root,            // or FS: the *os.Root the file handler uses
-//		Selector: cfg.Search.Selector, // "/search"
-//		Include:  cfg.Search.Include, Exclude: cfg.Search.Exclude,
-//		Reindex:  cfg.Search.Reindex,
-//		Limits: search.Limits{
-//			MaxFileBytes: cfg.Search.MaxFileBytes, MaxIndexBytes: cfg.Search.MaxIndexBytes,
-//			MaxQueryBytes: cfg.Search.MaxQueryBytes, MaxTerms: cfg.Search.MaxTerms,
-//			MaxResults: cfg.Search.MaxResults, QueryTimeout: cfg.Search.QueryTimeout,
-//		},
-//		Hostname: cfg.Hostname, Port: cfg.Port, Logger: logger.Named("search"),
-//	})
-//	if err != nil { ... }            // bad pattern or root: a config error
-//	_ = sh.Start(ctx)                // returns at once
-//	mux.Handle(cfg.Search.Selector, sh)
-//	defer sh.Close()
-//
-// On SIGHUP with the same search configuration, call sh.Reindex(). With a
-// changed one, build a new Handler, Start it, swap the handler chain, then
-// Close the old one (until the new one's first build is done its queries
-// get the being-built answer; keeping the old one mounted until then would
-// avoid that). The root listing and the demo gophermap offer
-// search.Item(selector, host, port) when search is on. Until gopher.Request
-// carries the public host and port, menus use Options.Hostname and Port
-// (Handler.hostPort is the one place to change).
+// cmd/gopherd (site.go and search.go) makes one Handler per configured
+// search from the host's root and search section, with every gateway
+// directory added to Exclude, mounts it with ServeMux.Handle at its
+// selector, and has the root's automatic listing offer Item (through
+// fs.Options.RootItems). It starts the Handler once the server uses the
+// chain that mounts it, after the privilege drop. On SIGHUP an unchanged
+// configuration keeps the Handler and calls Reindex; a changed one gets a
+// new Handler, and the old one is closed once the new chain is in use
+// (until the new one's first build is done its queries get the
+// being-built answer: keeping the old one would answer by rules the
+// operator just changed, an exclude added among them). Menus name the
+// request's Host and Port; Options.Hostname and Port are for requests
+// that carry none.
 package search

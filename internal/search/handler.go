@@ -62,6 +62,9 @@ type Handler struct {
 	// capWarned is owned by the goroutine that runs update: the
 	// max-index-bytes warning is given once until the index fits again.
 	capWarned bool
+	// noAnswers turns the cache of answers off (for benchmarks that
+	// compare).
+	noAnswers bool
 }
 
 var _ gopher.Handler = (*Handler)(nil)
@@ -239,6 +242,11 @@ func (h *Handler) ServeGopher(ctx context.Context, w gopher.ResponseWriter, r *g
 		h.writeError(w, gopher.Busy, msgBuilding, host, port)
 		return
 	}
+	key := answerKey{query: q, host: host, port: port}
+	if body := x.answers.get(key); body != nil {
+		h.write(w, "search", body)
+		return
+	}
 	qctx, cancel := context.WithTimeout(ctx, h.lim.QueryTimeout)
 	defer cancel()
 	best, total, err := x.search(qctx, parsed, h.lim.MaxResults)
@@ -253,7 +261,9 @@ func (h *Handler) ServeGopher(ctx context.Context, w gopher.ResponseWriter, r *g
 		h.writeError(w, gopher.TimedOut, msgTimeout, host, port)
 		return
 	}
-	h.write(w, "search", x.resultMenu(q, parsed.positive(), best, total, host, port))
+	body := x.resultMenu(q, parsed.positive(), best, total, host, port)
+	x.answers.put(key, body)
+	h.write(w, "search", body)
 }
 
 // resultMenu is the answer for a query q that matched total documents, of

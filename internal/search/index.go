@@ -48,6 +48,10 @@ type index struct {
 	textBytes int64
 	bytes     int64
 	full      bool
+
+	// answers caches the result menus of queries asked again; nil keeps
+	// none.
+	answers *answers
 }
 
 // doc is one indexed file or gophermap.

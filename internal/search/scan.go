@@ -316,6 +316,9 @@ func (h *Handler) update(ctx context.Context) error {
 		}
 	}
 	nx := merge(old, keep, b, skipped, full)
+	if !h.noAnswers {
+		nx.answers = newAnswers(answerBudget(h.lim.MaxIndexBytes))
+	}
 	h.cur.Store(nx)
 	h.log.Info("search index updated",
 		zap.Int("docs", len(nx.docs)), zap.Int("terms", nx.numTerms()), zap.Int("files_read", read),

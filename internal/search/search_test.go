@@ -380,6 +380,7 @@ func TestQueryInjection(t *testing.T) {
 		"aardvark\nifake\r\n",
 		"aardvark\x00\x01\x07\x08\x0b\x0c\x1b[2J\x1b]0;title\x07\x7f",
 		"aardvark\u0085\u2028\u2029\u202e",
+		"aardvark \u061c\u200e\u200f\u202a\u2066\u2069 marks and isolates",
 		"aardvark \xff\xfe\xc0",
 	} {
 		checkInjection(t, h, q)
@@ -388,6 +389,21 @@ func TestQueryInjection(t *testing.T) {
 	head, _ := results(t, h, long)
 	if n := colWidth(strings.TrimSuffix(strings.TrimPrefix(head, `3 results for "`), `"`)); n != 70 {
 		t.Errorf("long query shown in %d columns, want 70: %q", n, head)
+	}
+}
+
+// TestUnsafeRunes names the characters that never reach a menu line as
+// they are, and some that do.
+func TestUnsafeRunes(t *testing.T) {
+	for _, r := range "\x00\t\r\n\x1b\x7f\u0085\u009b\u2028\u2029\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069" {
+		if !unsafeRune(r) {
+			t.Errorf("%U is let through", r)
+		}
+	}
+	for _, r := range "a Zé\u00a0\u200b\u05d0\u0627…" {
+		if unsafeRune(r) {
+			t.Errorf("%U is replaced", r)
+		}
 	}
 }
 

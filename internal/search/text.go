@@ -21,12 +21,13 @@ const ellipsis = "…"
 // unsafeRune reports whether r must not reach a menu line as it is: control
 // characters (C0, DEL, C1: TAB, CR and LF among them, and terminal escapes),
 // the Unicode line and paragraph separators, and the bidirectional controls
-// that can make a line display as something else.
+// (Unicode's Bidi_Control: embeddings, overrides, isolates and the marks
+// U+061C, U+200E, U+200F) that can make a line display as something else.
 func unsafeRune(r rune) bool {
 	switch {
 	case unicode.IsControl(r), r == '\u2028', r == '\u2029':
 		return true
-	case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
+	case r >= '\u061c' && unicode.Is(unicode.Bidi_Control, r):
 		return true
 	}
 	return false

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"gopherd/internal/gopher"
+	"gopherd/internal/rate"
 )
 
 const (
@@ -65,9 +66,11 @@ type conn struct {
 	ip        string         // its normalised form, the per-address cap's key
 	prefix    netip.Prefix   // its network, the per-prefix cap's key (see gopher.ClientPrefix)
 	hasPrefix bool           // false when the address is not an IP address
+	in        net.Conn       // where reading starts: rwc, or rwc behind bytes read past a PROXY header
 	r         io.Reader      // where the request is read from
 	w         net.Conn       // where the response goes
 	tc        *tls.Conn      // the TLS connection when the client speaks TLS
+	bucket    *rate.Bucket   // where the response's bytes are charged; nil without rate budgets
 
 	// Guarded by srv.mu.
 	pending    bool   // holds a pending slot (see Server.admit)
@@ -86,6 +89,7 @@ type incoming struct {
 	req        *gopher.Request
 	kind       gopher.ErrorKind // non-zero: answer with this error item
 	httpMethod string           // non-empty: answer with the HTML page
+	slowDown   time.Duration    // non-zero: over a rate budget, answer with the slow-down item
 	rec        *recorder        // the bytes read, for the HTTP header's rest
 }
 
@@ -137,6 +141,7 @@ func (c *conn) run() {
 	if !ok {
 		return
 	}
+	c.budget(&in)
 	ctx, cancel := context.WithCancel(c.srv.baseCtx)
 	defer cancel()
 	w := c.newResponse(cancel)
@@ -160,12 +165,17 @@ func (c *conn) closedBy() string {
 	return "shutdown"
 }
 
-// transport establishes who the client is and how it talks: its address,
-// its slot under the per-address cap, and TLS. It reports false when the
+// transport establishes who the client is and how it talks: its address
+// (from a PROXY header on a listener that takes them), its slot under the
+// per-address cap, and TLS. It reports false when the
 // connection is already finished.
 func (c *conn) transport() bool {
 	c.remote = remoteAddrPort(c.rwc.RemoteAddr())
 	c.ip = clientIP(c.rwc.RemoteAddr())
+	c.in = c.rwc
+	if c.opts.Proxy != nil && !c.proxy() {
+		return false
+	}
 	c.prefix, c.hasPrefix = gopher.ClientPrefix(c.remote.Addr())
 	if c.host == nil {
 		c.unknownHost()
@@ -267,6 +277,8 @@ func (c *conn) fill(req *gopher.Request) {
 // answer writes the response: the handler's, or one of the server's own.
 func (c *conn) answer(ctx context.Context, w *response, in incoming) {
 	switch {
+	case in.slowDown > 0:
+		c.slowDown(w, in.slowDown)
 	case in.httpMethod != "":
 		limit := max(httpHeaderFactor*c.st.Limits.RequestBytes, minHTTPHeaderBytes)
 		discardHTTPHeader(in.rec.buf, c.r, limit)
@@ -293,7 +305,13 @@ func (c *conn) finish(w *response, in incoming) {
 	if in.req != nil {
 		sel = in.req.Selector
 	}
-	c.logAccess(sel, w, cut, time.Since(c.accepted))
+	d := time.Since(c.accepted)
+	c.logAccess(sel, w, cut, d)
+	served := w.served
+	if served == "" {
+		served = "none"
+	}
+	c.st.Events.Request(served, w.n, d)
 	if cut != "" {
 		c.reset()
 		return
@@ -472,4 +490,43 @@ func rawError(err error) string {
 		return we.err.Error()
 	}
 	return err.Error()
+}
+
+// servedRateLimited is what the access log says a request over a rate
+// budget got.
+const servedRateLimited = "rate-limited"
+
+// budget counts the request just read against the client's rate budgets
+// and, over one, marks it for the slow-down answer. The response's bytes
+// are charged to the same budgets as they are written.
+func (c *conn) budget(in *incoming) {
+	l := c.st.Rate
+	if l == nil || !c.remote.IsValid() {
+		return
+	}
+	d := l.Request(c.remote.Addr(), time.Now())
+	c.bucket = d.Bucket
+	if d.Wait == 0 {
+		return
+	}
+	in.slowDown = d.Wait
+	c.st.Events.RateLimited(d.Budget)
+	if d.Log {
+		network := redacted
+		if !c.st.HideIPs {
+			network = d.Prefix.String()
+		}
+		c.srv.logger.Info("rate budget exceeded: slowing down", zap.String("network", network),
+			zap.String("budget", d.Budget), zap.Int("refused", d.Limited), zap.Duration("per", rate.LogEvery))
+	}
+}
+
+// slowDown is the answer to a request over a rate budget: an error item
+// saying when to try again and the terminator; the connection then closes
+// as after any answer. Nothing sleeps and no goroutine waits.
+func (c *conn) slowDown(w *response, wait time.Duration) {
+	w.Served(servedRateLimited)
+	item := gopher.Item{Type: gopher.TypeError, Selector: gopher.ErrorSelector, Host: c.host.Hostname, Port: c.host.Port,
+		Display: fmt.Sprintf("Slow down: too many requests; try again in %d s.", int64(wait/time.Second))}
+	_, _ = w.Write(gopher.Menu{item}.Bytes())
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"gopherd/internal/rate"
 )
 
 const (
@@ -63,6 +65,7 @@ type response struct {
 	idle   time.Duration
 	cancel context.CancelFunc // the handler's context, ended on a write error
 	srv    *Server
+	bucket *rate.Bucket // the client's byte budget, charged as bytes go out; nil for none
 	// maxWrite, when positive, bounds each write to the connection (see
 	// tlsWriteChunk).
 	maxWrite int
@@ -98,7 +101,7 @@ type sample struct {
 // watchdog's first look costs only a timer.
 func (c *conn) newResponse(cancel context.CancelFunc) *response {
 	lim := c.st.Limits
-	w := &response{rwc: c.w, conn: c.rwc, idle: lim.IdleTimeout, cancel: cancel, srv: c.srv}
+	w := &response{rwc: c.w, conn: c.rwc, idle: lim.IdleTimeout, cancel: cancel, srv: c.srv, bucket: c.bucket}
 	if tc, ok := c.rwc.(*net.TCPConn); ok {
 		if rc, err := tc.SyscallConn(); err == nil && c.srv.canWatch(rc) {
 			w.rc = rc
@@ -314,6 +317,7 @@ func (w *response) Write(p []byte) (int, error) {
 		w.noteSlow(began)
 		written += n
 		w.n += int64(n)
+		w.bucket.Sent(int64(n))
 		p = p[n:]
 		switch {
 		case err == nil && n == 0:
@@ -416,6 +420,7 @@ func (w *response) sendFile(tc *net.TCPConn, f file, lr *io.LimitedReader) (int6
 		w.srv.sendfileChunks.Add(1)
 		total += n
 		w.n += n
+		w.bucket.Sent(n)
 		if lr != nil {
 			lr.N -= n
 		}

@@ -25,6 +25,7 @@ import (
 	"go.uber.org/zap"
 
 	"gopherd/internal/gopher"
+	"gopherd/internal/rate"
 )
 
 // ErrServerClosed is returned by Serve after Shutdown has been called.
@@ -141,6 +142,12 @@ type Settings struct {
 	// says this is a Gopher server, after reading the request's header.
 	// Off, such a line is an ordinary selector.
 	HTTPPage bool
+	// Rate, when set, holds the rate budgets every request and every
+	// response byte is counted against (see package rate). Keep the same
+	// Limiter across reloads that do not change the budgets.
+	Rate *rate.Limiter
+	// Events, when set, is told about connections and requests (metrics).
+	Events Events
 
 	// Filled in by Update.
 	defaultHost *Host            // the default host, from Handler, Hostname and Port
@@ -176,6 +183,7 @@ type Server struct {
 	busy      int                  // goroutines sending a busy answer
 	busyCount int                  // rejections since the last info line about them
 	busyLog   time.Time            // when that line was written
+	proxyLog  proxyLog             // the PROXY protocol's refusals, for their log lines
 
 	// sendfileChunks counts sendfile calls and slowWrites the writes that
 	// hit IdleTimeout after making progress, so tests can prove that file
@@ -220,6 +228,9 @@ func New(logger *zap.Logger, s Settings) *Server {
 // finish with the settings they started with.
 func (s *Server) Update(st Settings) {
 	st.Limits = st.Limits.withDefaults()
+	if st.Events == nil {
+		st.Events = nopEvents{}
+	}
 	st.Vhosts = slices.Clone(st.Vhosts)
 	st.defaultHost = &Host{Hostname: st.Hostname, Port: st.Port, Handler: st.Handler}
 	st.hosts = hostIndex(st.defaultHost, st.Vhosts)
@@ -228,9 +239,9 @@ func (s *Server) Update(st Settings) {
 }
 
 // ListenerOptions describe what a listener does beyond accepting: how it
-// treats TLS and which host it serves; the PROXY protocol plugs in here
-// too. The zero value is a listener in TLSAuto mode serving the default
-// host.
+// treats TLS, which host it serves and the PROXY protocol. The zero value
+// is a listener in TLSAuto mode serving the default host, without the PROXY
+// protocol.
 type ListenerOptions struct {
 	// TLS says how the listener treats TLS when Settings.TLS is set.
 	TLS TLSMode
@@ -241,6 +252,11 @@ type ListenerOptions struct {
 	// current Settings lack is closed at once, with an error in the log:
 	// it never falls back to another host.
 	Vhost string
+	// Proxy, when set, makes the listener require a PROXY protocol header
+	// from trusted peers and refuse every other peer (see ProxyProtocol).
+	// The header is read in the connection's goroutine, before the TLS
+	// peek, within Limits.RequestTimeout.
+	Proxy *ProxyProtocol
 }
 
 // Serve accepts connections on ln and serves each in its own goroutine. It
@@ -411,7 +427,7 @@ const pendingFactor = 4
 // not sent its request: establish may evict it.
 func (s *Server) admit(rwc net.Conn, o ListenerOptions) *conn {
 	st := s.settings.Load()
-	c := &conn{srv: s, rwc: rwc, opts: o, st: st, host: st.listenerHost(o), accepted: time.Now()}
+	c := &conn{srv: s, rwc: rwc, in: rwc, opts: o, st: st, host: st.listenerHost(o), accepted: time.Now()}
 
 	s.mu.Lock()
 	if s.closed {
@@ -427,12 +443,14 @@ func (s *Server) admit(rwc net.Conn, o ListenerOptions) *conn {
 		c.busyReason = "max-connections"
 	default:
 		s.mu.Unlock()
+		st.Events.ConnectionRefused("overload")
 		_ = rwc.Close()
 		return nil
 	}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
+	st.Events.ConnectionOpened()
 	return c
 }
 
@@ -538,6 +556,7 @@ func (s *Server) logBusy(c *conn) {
 	s.mu.Lock()
 	logIt, rejected := s.noteBusy(time.Now())
 	s.mu.Unlock()
+	c.st.Events.ConnectionRefused(c.busyReason)
 	fields := []zap.Field{zap.String("reason", c.busyReason)}
 	if c.ip != "" {
 		fields = append(fields, zap.String("client", c.logIP()))
@@ -575,6 +594,7 @@ func (s *Server) release(c *conn) {
 		s.busy--
 	}
 	delete(s.conns, c)
+	c.st.Events.ConnectionClosed()
 	s.wg.Done()
 }
 

@@ -54,14 +54,14 @@ const (
 // Only one byte is read before deciding, so a plain client that sends its
 // request in pieces is not held up.
 func (c *conn) open() bool {
-	c.r, c.w = c.rwc, c.rwc
+	c.r, c.w = c.in, c.rwc
 	if c.opts.TLS == TLSOff || c.opts.TLS == TLSAuto && c.st.TLS == nil {
 		return true
 	}
 	var first [1]byte
-	n, err := c.rwc.Read(first[:])
+	n, err := c.in.Read(first[:])
 	for n == 0 && err == nil {
-		n, err = c.rwc.Read(first[:])
+		n, err = c.in.Read(first[:])
 	}
 	if n == 0 {
 		// EOF, the deadline or a reset: reading the request meets the
@@ -69,7 +69,7 @@ func (c *conn) open() bool {
 		return true
 	}
 	if first[0] != recordTypeHandshake {
-		c.r = io.MultiReader(bytes.NewReader(first[:]), c.rwc)
+		c.r = io.MultiReader(bytes.NewReader(first[:]), c.in)
 		return true
 	}
 	if c.st.TLS == nil {
@@ -79,7 +79,9 @@ func (c *conn) open() bool {
 		return false
 	}
 	tc := c.tlsServer(first[0])
-	if err := tc.Handshake(); err != nil {
+	err = tc.Handshake()
+	c.st.Events.TLSHandshake(err == nil)
+	if err != nil {
 		if c.unknownSNI != "" {
 			c.refuseSNI()
 			return false
@@ -114,7 +116,7 @@ func (c *conn) open() bool {
 // byte, already read, is first. The handshake chooses the host (see
 // hostCertificate).
 func (c *conn) tlsServer(first byte) *tls.Conn {
-	return tls.Server(&peekedConn{Conn: c.rwc, first: first, c: c}, c.st.serveTLS)
+	return tls.Server(&peekedConn{Conn: c.in, first: first, c: c}, c.st.serveTLS)
 }
 
 // refuseSNI logs and closes a connection whose TLS server name is no
@@ -139,7 +141,7 @@ func (c *conn) openBusy(deadline time.Time) (io.Writer, bool) {
 	}
 	_ = c.rwc.SetReadDeadline(time.Now().Add(busyTimeout / 2))
 	var first [1]byte
-	n, err := io.ReadFull(c.rwc, first[:])
+	n, err := io.ReadFull(c.in, first[:])
 	_ = c.rwc.SetReadDeadline(deadline)
 	switch {
 	case n == 0 && isTimeout(err):
@@ -155,7 +157,9 @@ func (c *conn) openBusy(deadline time.Time) (io.Writer, bool) {
 	tc := c.tlsServer(first[0])
 	var h *Host
 	reason := ""
-	switch err := tc.Handshake(); {
+	err = tc.Handshake()
+	c.st.Events.TLSHandshake(err == nil)
+	switch {
 	case err != nil && c.unknownSNI == "":
 		reason = c.scrub(handshakeReason(err))
 	case err != nil:
