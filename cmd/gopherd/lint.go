@@ -110,6 +110,7 @@ func runLint(s streams, args []string) int {
 	}
 	if o.format == "json" {
 		enc := json.NewEncoder(s.Stdout)
+		enc.SetEscapeHTML(false) // messages quote map text: keep it legible
 		for _, f := range res.findings {
 			_ = enc.Encode(jsonFinding{File: f.file, Line: f.Line, Col: f.Col, Rule: f.Rule, Severity: f.Severity.String(), Message: f.Message})
 		}

@@ -77,7 +77,14 @@ type Rule struct {
 // Bucktooth rule set; a dialect's rule set may raise one for a case it
 // reads differently (Gophernicus' GM009 for "=" lines).
 func Rules() []Rule {
-	return []Rule{
+	t := ruleTable()
+	return t[:]
+}
+
+// ruleTable is the rules, as an array so that looking one up allocates
+// nothing.
+func ruleTable() [14]Rule {
+	return [...]Rule{
 		{RuleSpaces, SeverityError, "a line that looks like a link with spaces where the TABs belong"},
 		{RuleType, SeverityError, "a line with a TAB whose first character is not a known item type"},
 		{RuleTrailingTab, SeverityError, "a text line that ends in a TAB (it becomes a link)"},
@@ -97,7 +104,7 @@ func Rules() []Rule {
 
 // severityOf is the Bucktooth severity of rule id.
 func severityOf(id string) Severity {
-	for _, r := range Rules() {
+	for _, r := range ruleTable() {
 		if r.ID == id {
 			return r.Severity
 		}
@@ -520,7 +527,8 @@ func path0(dir, rel string) string {
 }
 
 // gophernicusLines reads lines as Gophernicus does, as far as its rule set
-// needs: Gophernicus looks at a line's first character before anything
+// needs (a stand-in for the Gophernicus dialect, which replaces it once it
+// is part of this package): Gophernicus looks at a line's first character before anything
 // else, so "#", "-", ":", "=", "~" and "%" lines are instructions (shown as
 // nothing here), "*" and "." lines end the map, and a "!" line is the
 // title; every other line is Bucktooth's.
