@@ -93,15 +93,16 @@ func runRender(s streams, args []string) int {
 		fmt.Fprintln(s.Stderr, err)
 		return exitUsage
 	}
-	body, served, st, err := renderOffline(cfg, fs.Arg(0), s.Stderr)
-	if err != nil {
-		fmt.Fprintf(s.Stderr, "gopherd render: %v\n", err)
-		return exitFailure
+	// --raw streams the answer, whatever its size; a preview reads at
+	// most previewMax bytes of it.
+	var out io.Writer = s.Stdout
+	head := &headBuffer{max: previewMax}
+	if !o.raw {
+		out = head
 	}
-	if o.raw {
-		_, err = s.Stdout.Write(body)
-	} else {
-		err = writePreview(s.Stdout, body, served, st.Hostname, st.Port)
+	served, st, err := renderOffline(cfg, fs.Arg(0), out, s.Stderr)
+	if err == nil && !o.raw {
+		err = writePreview(s.Stdout, head, served, st.Hostname, st.Port)
 	}
 	if err != nil {
 		fmt.Fprintf(s.Stderr, "gopherd render: %v\n", err)
@@ -110,14 +111,32 @@ func runRender(s streams, args []string) int {
 	return exitOK
 }
 
+// previewMax is how much of an answer a preview shows.
+const previewMax = 16 << 20
+
+// headBuffer keeps the first max bytes written to it and counts the rest.
+// (It has no ReadFrom, so that io.Copy cannot bypass Write.)
+type headBuffer struct {
+	buf  []byte
+	max  int
+	more int64
+}
+
+func (h *headBuffer) Write(p []byte) (int, error) {
+	keep := min(len(p), h.max-len(h.buf))
+	h.buf = append(h.buf, p[:keep]...)
+	h.more += int64(len(p) - keep)
+	return len(p), nil
+}
+
 // renderOffline answers request (a request line without its CRLF) as the
 // daemon would for configuration c, on a connection of the default host's
-// listener: the daemon's settings and handler chains (site) behind a real
-// server.Server, which serves one in-memory connection. Nothing is bound
-// and nothing is run (see offlineDaemon). served is what the server's
-// access log says the answer was ("menu", "file", an error kind...).
-// Warnings go to logTo.
-func renderOffline(c *config.Config, request string, logTo io.Writer) (body []byte, served string, st server.Settings, err error) {
+// listener, and copies the answer to out: the daemon's settings and
+// handler chains (site) behind a real server.Server, which serves one
+// in-memory connection. Nothing is bound and nothing is run (see
+// offlineDaemon). served is what the server's access log says the answer
+// was ("menu", "file", an error kind...). Warnings go to logTo.
+func renderOffline(c *config.Config, request string, out, logTo io.Writer) (served string, st server.Settings, err error) {
 	rec := &servedCore{}
 	enc := zap.NewProductionEncoderConfig()
 	enc.TimeKey = ""
@@ -131,12 +150,12 @@ func renderOffline(c *config.Config, request string, logTo io.Writer) (body []by
 	// and their keys may be readable by the daemon's user only.
 	st, plan, err := d.settings(c, certificates{vhosts: make([]*tls.Certificate, len(c.Vhosts))})
 	if err != nil {
-		return nil, "", st, err
+		return "", st, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), renderTimeout)
 	defer cancel()
 	if err := prepareSearch(ctx, d, st, plan, request); err != nil {
-		return nil, "", st, err
+		return "", st, err
 	}
 	defer d.searches.close(logger)
 	srv := server.New(logger, st)
@@ -155,12 +174,14 @@ func renderOffline(c *config.Config, request string, logTo io.Writer) (body []by
 	// answers before reading it all (a request too large) must not
 	// block the pipe.
 	go func() { _, _ = io.WriteString(client, request+"\r\n") }()
-	body, err = io.ReadAll(client)
+	_, err = io.Copy(out, client)
+	// Unblocks the server when out failed (a closed stdout).
+	_ = client.Close()
 	<-done
 	if err != nil {
-		return nil, "", st, fmt.Errorf("reading the answer: %w", err)
+		return "", st, fmt.Errorf("copying the answer: %w", err)
 	}
-	return body, rec.get(), st, nil
+	return rec.get(), st, nil
 }
 
 // prepareSearch starts the search indexes of plan and waits until the
@@ -250,7 +271,15 @@ func menuServed(served string) bool {
 // line, "TYPE DISPLAY → TARGET" (the target a selector of this server's,
 // or a gopher URL, or the URL of a URL: link; none for info and error
 // lines); a text document as it is; anything else as its size.
-func writePreview(w io.Writer, body []byte, served, host string, port int) error {
+func writePreview(w io.Writer, head *headBuffer, served, host string, port int) error {
+	body := head.buf
+	if head.more > 0 {
+		// Cut where a line ends, so that no item is shown in part.
+		if i := bytes.LastIndexByte(body, '\n'); i >= 0 {
+			head.more += int64(len(body) - i - 1)
+			body = body[:i+1]
+		}
+	}
 	var b bytes.Buffer
 	switch {
 	case menuServed(served):
@@ -267,7 +296,11 @@ func writePreview(w io.Writer, body []byte, served, host string, port int) error
 			b.WriteByte('\n')
 		}
 	default:
-		fmt.Fprintf(&b, "(%s of binary data, served as %q: see them with --raw)\n", plural(len(body), "byte", "bytes"), served)
+		fmt.Fprintf(&b, "(%s of binary data, served as %q: see them with --raw)\n", plural(len(body)+int(head.more), "byte", "bytes"), served)
+		head.more = 0
+	}
+	if head.more > 0 {
+		fmt.Fprintf(&b, "(and %d more bytes, not shown: see them with --raw)\n", head.more)
 	}
 	_, err := w.Write(b.Bytes())
 	return err
