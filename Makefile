@@ -183,6 +183,7 @@ FUZZ_TARGETS := \
 	internal/gophermap:FuzzGophernicus \
 	internal/gophermap:FuzzGPH \
 	internal/gophermap:FuzzToBucktooth \
+	internal/gophermap:FuzzLint \
 	internal/config:FuzzParse \
 	internal/fs:FuzzResolve \
 	internal/fs:FuzzServe \

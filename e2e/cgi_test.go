@@ -332,7 +332,10 @@ func TestCGIPrintsForever(t *testing.T) {
 			break
 		}
 	}
-	if n > capBytes || n < capBytes-(64<<10) {
+	// The output ends in a reset, and a reset makes the client's kernel
+	// drop what it received but the client had not read yet: up to a
+	// receive buffer (tcp_rmem's maximum is 6 MiB) may be missing.
+	if n > capBytes || n < capBytes-(8<<20) {
 		t.Errorf("client got %d bytes, cap %d", n, capBytes)
 	}
 	if !withinBaseline(base, peak) {

@@ -58,6 +58,11 @@ type daemon struct {
 	metrics    *metrics.Metrics
 	metricsLn  net.Listener
 	metricsSrv *http.Server
+
+	// noExec builds every gateway as a stand-in that runs nothing
+	// (cgi.Options.NoExec): the handler chains of gopherd render and
+	// gopherd lint, which never execute anything.
+	noExec bool
 }
 
 // start inherits or binds the listeners, opens the root, drops privileges
@@ -152,7 +157,7 @@ func (d *daemon) settings(c *config.Config, certs certificates) (server.Settings
 		if slots[key] = d.cgiSlots[key]; slots[key] == nil {
 			slots[key] = cgi.NewSlots()
 		}
-		handler, err := d.site(c, h, d.tlsPort(c, ln, port), slots[key], menuTimeout(c), plan)
+		mux, err := d.site(c, h, d.tlsPort(c, ln, port), slots[key], menuTimeout(c), plan)
 		if err != nil {
 			plan.abort()
 			if i > 0 {
@@ -160,7 +165,7 @@ func (d *daemon) settings(c *config.Config, certs certificates) (server.Settings
 			}
 			return server.Settings{}, nil, err
 		}
-		built[i] = server.Host{Hostname: h.Hostname, Aliases: h.Aliases, Port: port, Handler: handler}
+		built[i] = server.Host{Hostname: h.Hostname, Aliases: h.Aliases, Port: port, Handler: serving(c, mux)}
 		if i > 0 {
 			built[i].Certificate = certs.vhosts[i-1]
 		}

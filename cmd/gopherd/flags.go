@@ -25,6 +25,7 @@ type options struct {
 	listen     []string
 	hostname   string
 	check      bool
+	strict     bool
 	help       bool
 	version    bool
 }
@@ -36,7 +37,8 @@ func newFlagSet(o *options, output io.Writer) *pflag.FlagSet {
 	fs.StringVarP(&o.root, "root", "r", "", "serve `DIR` (overrides \"root\")")
 	fs.StringArrayVarP(&o.listen, "listen", "l", nil, "listen on `ADDR:PORT` (repeatable; overrides \"listen\")")
 	fs.StringVarP(&o.hostname, "hostname", "H", "", "host `NAME` written into menus (overrides \"hostname\")")
-	fs.BoolVarP(&o.check, "check", "t", false, "check the configuration and the root, then exit")
+	fs.BoolVarP(&o.check, "check", "t", false, "check the configuration, the root and its gophermaps, then exit")
+	fs.BoolVar(&o.strict, "strict", false, "with --check: fail (exit 1) when the gophermaps have errors or warnings")
 	fs.BoolVarP(&o.version, "version", "V", false, "print the version and exit")
 	fs.BoolVarP(&o.help, "help", "h", false, "print this help and exit")
 	fs.Usage = func() { printUsage(fs, output) }
@@ -46,6 +48,9 @@ func newFlagSet(o *options, output io.Writer) *pflag.FlagSet {
 func printUsage(fs *pflag.FlagSet, w io.Writer) {
 	fmt.Fprint(w, `Usage: gopherd [flags] [CONFIG]
        gopherd cert --host NAME [--days N] [--cert FILE] [--key FILE]
+       gopherd lint [--config FILE | --root DIR] [--dialect NAME] [--width N]
+                    [--format text|json] [--strict] [PATH...]
+       gopherd render [--config FILE | --root DIR] [--raw] SELECTOR
 
 Serve a directory tree over Gopher (RFC 1436). CONFIG is a JSON file (see
 gopherd.json(5)); without it gopherd serves the current directory on
@@ -53,7 +58,10 @@ gopherd.json(5)); without it gopherd serves the current directory on
 listener serves Gopher over TLS (gophers://) on the same port as well.
 
 gopherd cert writes a self-signed certificate and key for that; see
-gopherd cert --help.
+gopherd cert --help. gopherd lint checks gophermaps for the mistakes
+visitors would see, gopherd render prints what a selector's answer is;
+neither serves or runs anything (see gopherd lint --help, gopherd render
+--help).
 
 Flags:
 `)

@@ -119,6 +119,10 @@ func subcommand(name string) func(streams, []string) int {
 		return runCert
 	case "convert":
 		return runConvert
+	case "lint":
+		return runLint
+	case "render":
+		return runRender
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"gopherd/internal/config"
+	"gopherd/internal/gophermap"
 	"gopherd/internal/tlscert"
 )
 
@@ -57,6 +58,11 @@ func (m *Main) ParseFlags(args []string) error {
 	case m.opts.version:
 		fmt.Fprintf(m.Stdout, "gopherd %s\n", m.Version)
 		return &exitError{code: exitOK}
+	case m.opts.strict && !m.opts.check:
+		var b bytes.Buffer
+		fmt.Fprintln(&b, "gopherd: --strict goes with --check (gopherd lint has a --strict of its own)")
+		printUsage(fs, &b)
+		return usageError(errors.New(string(bytes.TrimSuffix(b.Bytes(), []byte("\n")))))
 	case fs.NArg() > 1:
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "gopherd: at most one config file, got %d arguments\n", fs.NArg())
@@ -106,7 +112,51 @@ func (m *Main) Check() error {
 		fmt.Fprintf(&vhosts, "%s%s (%s)", sep, v.Hostname, v.Root)
 	}
 	fmt.Fprintf(m.Stdout, "%s: configuration OK, serving %s%s\n", src, m.cfg.Root, vhosts.String())
+	return m.checkMaps()
+}
+
+// checkShown is how many findings --check prints; gopherd lint prints
+// them all.
+const checkShown = 5
+
+// checkMaps lints the maps of every host, for --check: a count, and the
+// first few findings on stderr. They fail the check only with --strict.
+func (m *Main) checkMaps() error {
+	res, err := lintConfig(m.cfg, m.Version, lintSettings{width: gophermap.DefaultWidth})
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "warning: the gophermaps were not checked: %v\n", err)
+		if m.opts.strict {
+			return &exitError{code: exitFailure}
+		}
+		return nil
+	}
+	for i, f := range res.findings {
+		if i == checkShown {
+			fmt.Fprintf(m.Stderr, "... and %d more: see them all with gopherd lint%s\n", len(res.findings)-checkShown, lintArgs(m.opts))
+			break
+		}
+		fmt.Fprintln(m.Stderr, f)
+	}
+	for _, e := range res.failed {
+		fmt.Fprintf(m.Stderr, "%s\n", e)
+	}
+	fmt.Fprintf(m.Stdout, "gophermaps: %s\n", res.summary())
+	if m.opts.strict && res.fails(true) {
+		return &exitError{code: exitFailure, err: errors.New("gopherd: --strict: the gophermaps have errors or warnings")}
+	}
 	return nil
+}
+
+// lintArgs are the arguments of gopherd lint that check what --check
+// checked with options o.
+func lintArgs(o options) string {
+	switch {
+	case o.configFile != "":
+		return " --config " + o.configFile
+	case o.root != "":
+		return " --root " + o.root
+	}
+	return ""
 }
 
 // Run starts the daemon: the logger, the listeners (inherited from systemd

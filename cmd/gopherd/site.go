@@ -24,12 +24,12 @@ import (
 // chain of its own: its own root (its own os.Root in fs and the gateway),
 // its own caches, its own gateway. The host's name and port reach the
 // handlers in every request (gopher.Request.Host and Port), so nothing here
-// writes them down. A new kind of content (search, robots.txt) is one more
+// writes them down; serving adds what answers around the router. A new kind of content (search, robots.txt) is one more
 // registration here, made from h, so that it is per host too: the
 // host's search indexes its own root. The search handler comes from plan,
 // which keeps a running index whose configuration is unchanged. The
 // server-wide keys of c (robots-txt, caps) apply to every host.
-func (d *daemon) site(c *config.Config, h config.Vhost, tlsPort int, slots *cgi.Slots, renderTimeout time.Duration, plan *searchPlan) (gopher.Handler, error) {
+func (d *daemon) site(c *config.Config, h config.Vhost, tlsPort int, slots *cgi.Slots, renderTimeout time.Duration, plan *searchPlan) (*gopher.ServeMux, error) {
 	// Without a cgi section nothing runs: a gophermap that is a program
 	// is refused (never shown as its source), and no directory runs
 	// programs.
@@ -104,10 +104,17 @@ func (d *daemon) site(c *config.Config, h config.Vhost, tlsPort int, slots *cgi.
 			return nil, fmt.Errorf("composing handlers: %w", err)
 		}
 	}
+	return mux, nil
+}
+
+// serving is the handler that answers the requests of a host whose router
+// site made: the router itself, and Gopher+ requests answered around it
+// unless configuration c turns them off.
+func serving(c *config.Config, mux *gopher.ServeMux) gopher.Handler {
 	if c.GopherPlus == config.GopherPlusOff {
-		return mux, nil
+		return mux
 	}
-	return gopherplus.Handler{Next: mux}, nil
+	return gopherplus.Handler{Next: mux}
 }
 
 // treeOptions are the options of host h's file tree that say how it
@@ -171,6 +178,7 @@ func (d *daemon) cgiOptions(root string, c *config.CGI, slots *cgi.Slots) cgi.Op
 		Version:              d.version,
 		Logger:               d.logger,
 		Slots:                slots,
+		NoExec:               d.noExec,
 	}
 	if d.metrics != nil {
 		o.Observe = d.metrics.GatewayRun

@@ -34,8 +34,10 @@ var layer = map[string][]string{
 	"internal/rate": {"internal/gopher"},
 	// Counters fed by the server\'s and the gateway\'s events; it knows
 	// neither.
-	"internal/metrics":  {},
-	"internal/search":   {"internal/gopher", "internal/gophermap", "internal/fs"},
+	"internal/metrics": {},
+	"internal/search":  {"internal/gopher", "internal/gophermap", "internal/fs"},
+	// The linter walks the tree by the rules that serve it.
+	"internal/lint":     {"internal/gophermap", "internal/fs"},
 	"internal/testutil": {},
 	// Gopher+ replies around any handler chain.
 	"internal/gopherplus": {"internal/gopher"},

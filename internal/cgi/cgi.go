@@ -137,6 +137,19 @@ type Options struct {
 	// Observe, when set, is told how each run ended (one of the Run
 	// outcomes), for metrics. It must return quickly.
 	Observe func(outcome string)
+	// NoExec makes the gateway a stand-in that starts nothing, for
+	// previews (gopherd render): everything up to the start of a program
+	// is as usual (the program is found, and one that may not run is
+	// refused with the usual error item), and where a program would
+	// start, the client gets an error item saying that it was not run
+	// (see NotRunMessage).
+	NoExec bool
+}
+
+// NotRunMessage is the text of the error item a NoExec gateway answers
+// with where it would run the program at rel (relative to the root).
+func NotRunMessage(rel string) string {
+	return "Not run: gopherd render executes nothing; the server would run " + gopher.Quote(rel, gopher.MaxEcho) + " here."
 }
 
 // How a run ended, as Options.Observe is told.

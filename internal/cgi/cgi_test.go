@@ -756,6 +756,43 @@ func TestTLSEnvironment(t *testing.T) {
 	}
 }
 
+// TestNoExec: a NoExec gateway starts no program, in a gateway directory
+// or as an executable map, and says so in an error item; what it refuses
+// anyway (a file that may not run, one that is not there) it refuses as
+// the real gateway does.
+func TestNoExec(t *testing.T) {
+	root := t.TempDir()
+	ran := filepath.Join(t.TempDir(), "ran")
+	script := "#!/bin/sh\ntouch " + ran + "\necho ran\n"
+	writeScript(t, root, "cgi-bin/run", script)
+	writeScript(t, root, "apps/index.cgi", script)
+	writeScript(t, root, "moles/gophermap", script)
+	must(t, os.WriteFile(filepath.Join(root, "cgi-bin", "plain"), []byte("#!/bin/sh\n"), 0o644))
+	f := newFixture(t, root, Options{NoExec: true, ExecutableGophermaps: true})
+	notRun := func(rel string) string {
+		return string(gopher.Menu{{Type: gopher.TypeError, Display: NotRunMessage(rel), Selector: gopher.ErrorSelector, Host: testHost, Port: testPort}}.Bytes())
+	}
+	for sel, want := range map[string]string{
+		"/cgi-bin/run":     notRun("cgi-bin/run"),
+		"/cgi-bin/run/x?q": notRun("cgi-bin/run"),
+		"/apps/":           notRun("apps/index.cgi"),
+		"/cgi-bin/plain":   errorItem(gopher.NotAllowed, "/cgi-bin/plain"),
+		"/cgi-bin/none":    errorItem(gopher.NotFound, "/cgi-bin/none"),
+	} {
+		if w := f.get(t, sel); w.String() != want {
+			t.Errorf("%s: %q, want %q", sel, w.String(), want)
+		}
+	}
+	w := newRecorder()
+	f.g.ServeMapProgram(context.Background(), w, request("/moles/"), "moles", "moles/gophermap")
+	if got := w.String(); got != notRun("moles/gophermap") || w.served != "not-run" {
+		t.Errorf("executable map: %q (served %q)", got, w.served)
+	}
+	if _, err := os.Stat(ran); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a program ran: %v", err)
+	}
+}
+
 func TestObserveOutcomes(t *testing.T) {
 	root := t.TempDir()
 	var mu sync.Mutex

@@ -14,6 +14,12 @@ import (
 // serve runs program sc for r and answers with its output (see the
 // package comment for the failure answers).
 func (g *Gateway) serve(ctx context.Context, w gopher.ResponseWriter, r *gopher.Request, sc script, mode Output) {
+	if g.o.NoExec {
+		gopher.Served(w, "not-run")
+		item := gopher.Item{Type: gopher.TypeError, Display: NotRunMessage(sc.rel), Selector: gopher.ErrorSelector, Host: r.Host, Port: r.Port}
+		_, _ = w.Write(gopher.Menu{item}.Bytes())
+		return
+	}
 	ip := r.RemoteAddr.Addr()
 	if !g.slots.acquire(ip, g.o.MaxConcurrent, g.o.MaxConcurrentPerIP) {
 		g.log.Warn("cgi: too many programs running: busy", quoted("selector", r.Selector),

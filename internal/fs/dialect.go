@@ -88,9 +88,9 @@ func (d dialects) of(dir string) gophermap.Dialect {
 // case as geomyidae does.
 const gphExt = ".gph"
 
-// gphIndexName is the file that is a directory's menu when it has no
+// GPHIndex is the file that is a directory's menu when it has no
 // gophermap: geomyidae's index.
-const gphIndexName = "index.gph"
+const GPHIndex = "index.gph"
 
 // IsGPH reports whether a file called name is a geomyidae menu (".gph"):
 // such a file is served as a menu, listed as one, and never served raw.
@@ -342,6 +342,14 @@ func (h *Handler) underRoot(abs string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// Dialect returns the dialect the map of directory dir (relative to the
+// root, "." for the root) is read in: for tools that read maps as the
+// tree serves them (gopherd lint). A directory's index.gph is always read
+// as geomyidae's.
+func (h *Handler) Dialect(dir string) gophermap.Dialect {
+	return h.dialects.of(dir)
 }
 
 // MapTree returns the gophermap.Tree that a map in directory dir (relative

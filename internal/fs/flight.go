@@ -129,7 +129,7 @@ func (h *Handler) fly(fk flightKey, f *flight, cacheable bool, reportKey string,
 		if probs == nil {
 			probs = &problems{}
 		}
-		probs.addFirst(fmt.Sprintf("making the menu of %s took longer than %v: clients get an error item for %v or until it changes", reportKey, h.renderTimeout, cacheTTL), reportKey)
+		probs.addFirst(problemLine{msg: fmt.Sprintf("making the menu of %s took longer than %v: clients get an error item for %v or until it changes", reportKey, h.renderTimeout, cacheTTL), path: reportKey})
 		m, err = failMenu(gopher.TimedOut), nil
 	}
 	if probs != nil && h.reported.first(reportKey, version(fk.id, m.deps)) {

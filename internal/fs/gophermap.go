@@ -82,12 +82,12 @@ func (h *Handler) renderGophermap(ctx context.Context, rd gophermap.Renderer, di
 	switch path.Base(p) {
 	case gophermapName:
 		if _, err := h.root.Stat(path.Join(dir, ".gophermap")); err == nil {
-			probs.add("both gophermap and .gophermap exist: serving gophermap", dir, nil)
+			probs.addLine(problemLine{msg: "both gophermap and .gophermap exist: serving gophermap", path: dir, rule: gophermap.RuleTwoMaps})
 		}
 		fallthrough
 	case ".gophermap":
-		if fi, err := h.root.Stat(path.Join(dir, gphIndexName)); err == nil && fi.Mode().IsRegular() {
-			probs.add(fmt.Sprintf("both %s and %s exist: serving %s", path.Base(p), gphIndexName, path.Base(p)), dir, nil)
+		if fi, err := h.root.Stat(path.Join(dir, GPHIndex)); err == nil && fi.Mode().IsRegular() {
+			probs.addLine(problemLine{msg: fmt.Sprintf("both %s and %s exist: serving %s", path.Base(p), GPHIndex, path.Base(p)), path: dir, rule: gophermap.RuleTwoMaps})
 		}
 	}
 	text, size, err := h.readGophermap(p)
@@ -107,11 +107,17 @@ func (h *Handler) renderGophermap(ctx context.Context, rd gophermap.Renderer, di
 	tree := h.newMapTree(dir, probs)
 	rd.Tree = tree
 	rd.Warn = func(w gophermap.Warning) {
+		if w.Rule == gophermap.RuleCut {
+			// The rest of the map is never shown: said whatever else
+			// is wrong with it.
+			probs.addFirst(problemLine{msg: fmt.Sprintf("gophermap: %s:%d: %s", p, w.Line, w.Msg), path: p, col: w.Col, rule: w.Rule})
+			return
+		}
 		if probs.full() {
 			probs.more++
 			return
 		}
-		probs.addCol(fmt.Sprintf("gophermap: %s:%d: %s", p, w.Line, w.Msg), p, w.Col)
+		probs.addLine(problemLine{msg: fmt.Sprintf("gophermap: %s:%d: %s", p, w.Line, w.Msg), path: p, col: w.Col, rule: w.Rule})
 	}
 	n := rd.Size(ctx, text)
 	if err := ctx.Err(); err != nil {

@@ -91,3 +91,40 @@ func TestGophermapCacheFollowsEdits(t *testing.T) {
 		t.Fatalf("after removing the map: %q", got)
 	}
 }
+
+// TestGophermapServeWarnings: a map served with lines a visitor sees
+// wrongly (a link typed with spaces, text ending in a TAB) or cut by a
+// lone "." gets a warning naming the lint rule, once per version of the
+// map however often it is served; the cut is reported even when more
+// problems than are logged one by one come before it.
+func TestGophermapServeWarnings(t *testing.T) {
+	root := t.TempDir()
+	mapPath := filepath.Join(root, "gophermap")
+	bad := strings.Repeat("1Bad port\t/x\thost\tseventy\n", maxProblemLines)
+	write(t, mapPath, "0About  about.txt\nWelcome to my hole\t\n"+bad+".\nnever shown\n")
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(mapPath, old, old); err != nil {
+		t.Fatal(err)
+	}
+	h, logs := newHandler(t, root)
+	for range 3 {
+		get(t, h, "/")
+	}
+	rules := map[string]int{}
+	for _, e := range logs.FilterMessageSnippet("gophermap:").All() {
+		r, _ := e.ContextMap()["rule"].(string)
+		rules[r]++
+	}
+	if rules["GM011"] != 1 || rules["GM001"] != 1 || rules["GM003"] != 1 || rules["GM005"] != maxProblemLines-2 {
+		t.Fatalf("warnings by rule %v, want GM011, GM001 and GM003 once and the rest GM005: %v", rules, logs.All())
+	}
+	if logs.FilterMessageSnippet("and 2 more").Len() != 1 {
+		t.Errorf("the problems over the limit are not counted: %v", logs.All())
+	}
+	// A new version warns again.
+	write(t, mapPath, "text\n.\nmore\n")
+	get(t, h, "/")
+	if n := logs.FilterMessageSnippet("which ends the map").Len(); n != 2 {
+		t.Errorf("%d cut warnings after an edit, want 2: %v", n, logs.All())
+	}
+}

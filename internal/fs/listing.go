@@ -35,7 +35,7 @@ func (h *Handler) dirMenu(ctx context.Context, r *gopher.Request, dir string, fi
 		return h.gophermapMenu(ctx, r, dir, p, mfi)
 	}
 	// geomyidae's index, when there is no gophermap.
-	if p := joinPath(dir, gphIndexName); h.isRegular(p) {
+	if p := joinPath(dir, GPHIndex); h.isRegular(p) {
 		mfi, err := h.root.Stat(p)
 		if err == nil {
 			return h.mapMenu(ctx, r, dir, p, mfi, gophermap.GPH{})

@@ -27,7 +27,8 @@ type problemLine struct {
 	msg  string
 	path string
 	err  error
-	col  int // the column in a map's line, when known
+	col  int    // the column in a map's line, when known
+	rule string // the lint rule that finds the same problem (gopherd lint)
 }
 
 // full reports whether further problems are only counted; callers check it
@@ -43,19 +44,19 @@ func (p *problems) add(msg, path string, err error) {
 	p.lines = append(p.lines, problemLine{msg: msg, path: path, err: err})
 }
 
-// addCol records one problem at column col of a line of map path.
-func (p *problems) addCol(msg, path string, col int) {
+// addLine records problem l of a map's line.
+func (p *problems) addLine(l problemLine) {
 	if p.full() {
 		p.more++
 		return
 	}
-	p.lines = append(p.lines, problemLine{msg: msg, path: path, col: col})
+	p.lines = append(p.lines, l)
 }
 
 // addFirst records a problem that must be logged whatever else was found:
 // it goes before the others, over the limit.
-func (p *problems) addFirst(msg, path string) {
-	p.lines = append([]problemLine{{msg: msg, path: path}}, p.lines...)
+func (p *problems) addFirst(l problemLine) {
+	p.lines = append([]problemLine{l}, p.lines...)
 }
 
 // log writes the problems of what as warnings, then the count of those
@@ -68,6 +69,9 @@ func (p *problems) log(log *zap.Logger, what string) {
 		}
 		if l.col > 0 {
 			fields = append(fields, zap.Int("col", l.col))
+		}
+		if l.rule != "" {
+			fields = append(fields, zap.String("rule", l.rule))
 		}
 		log.Warn(gopher.Quote(l.msg, 2*maxLogPath), fields...)
 	}

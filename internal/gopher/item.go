@@ -38,6 +38,19 @@ const (
 	TypePNG      ItemType = 'p'
 )
 
+// Known reports whether t is one of the types above, which clients know
+// what to do with. A menu line of another type is shown by some clients as
+// a link they cannot open and hidden by others.
+func (t ItemType) Known() bool {
+	switch t {
+	case TypeText, TypeMenu, TypeCSO, TypeError, TypeBinHex, TypeDOS, TypeUUEncode,
+		TypeSearch, TypeTelnet, TypeBinary, TypeMirror, TypeGIF, TypeImage, TypeTN3270,
+		TypeHTML, TypeInfo, TypeSound, TypeDocument, TypeVideo, TypeCalendar, TypeMIME, TypePNG:
+		return true
+	}
+	return false
+}
+
 // Item is one line of a Gopher menu. Fields are byte strings: Go strings may
 // hold any bytes, so Latin-1 or other non-UTF-8 names pass through unchanged.
 type Item struct {

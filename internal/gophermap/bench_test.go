@@ -79,3 +79,24 @@ func BenchmarkRenderHostile(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkLint lints the maps BenchmarkRender renders, with a Target that
+// finds every local link: compare its ns/line with Render's, measured in
+// the same run.
+func BenchmarkLint(b *testing.B) {
+	for _, n := range []int{50, 5000} {
+		text := string(genMap(n))
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			o := LintOptions{Context: Context{Dir: "/sub", Host: "example.org", Port: 70}, Target: func(string) Target { return TargetServed }}
+			if f := Lint(text, o); len(f) != 0 {
+				b.Fatalf("findings in the generated map: %+v", f[0])
+			}
+			b.SetBytes(int64(len(text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				Lint(text, o)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/line")
+		})
+	}
+}

@@ -121,7 +121,8 @@ func replaceCR(l Line, text string, skipped int, warn func(Warning)) string {
 	if i := strings.IndexByte(text, '\r'); i >= 0 {
 		text = strings.ReplaceAll(text, "\r", " ")
 		if warn != nil {
-			warn(Warning{Line: l.Num, Col: skipped + i + 1, Msg: "carriage return inside the line replaced by a space"})
+			p := problem{what: strayCR, col: skipped + i + 1}
+			warn(p.warning(l.Num, p.message()))
 		}
 	}
 	return text
@@ -133,7 +134,8 @@ func classifyLink(l Line, text string, skipped int, warn func(Warning)) (Entry, 
 	e, bad := parseLine(text)
 	if bad.what != fine {
 		if warn != nil {
-			warn(Warning{Line: l.Num, Col: skipped + bad.col, Msg: bad.message() + "; line skipped"})
+			bad.col += skipped
+			warn(bad.warning(l.Num, bad.message()+"; line skipped"))
 		}
 		return Entry{}, KindSkip
 	}
@@ -157,10 +159,33 @@ const (
 	badType
 	emptyLink
 	badPort
+	strayCR
 	// Problems of resolution, shared by every dialect.
 	aboveRoot
 	unwritable
 )
+
+// rule is the id of the lint rule that finds the same problem.
+func (p problem) rule() string {
+	switch p.what {
+	case leadingTab, badType:
+		return RuleType
+	case emptyLink:
+		return RuleTrailingTab
+	case badPort:
+		return RulePort
+	case strayCR:
+		return RuleEncoding
+	case aboveRoot:
+		return RuleTarget
+	}
+	return ""
+}
+
+// warning is p as a Warning on line n, saying msg.
+func (p problem) warning(n int, msg string) Warning {
+	return Warning{Line: n, Col: p.col, Msg: msg, Rule: p.rule(), kind: p.what}
+}
 
 func (p problem) message() string {
 	switch p.what {
@@ -172,6 +197,8 @@ func (p problem) message() string {
 		return "link has neither a display string nor a selector"
 	case badPort:
 		return `port "` + gopher.Quote(p.detail, quoteMax) + `" is not a number from 1 to 65535`
+	case strayCR:
+		return "carriage return inside the line replaced by a space"
 	case aboveRoot:
 		return `selector "` + gopher.Quote(p.detail, quoteMax) + `" leads above the root; link dropped`
 	case unwritable:
@@ -199,7 +226,7 @@ func parseLine(line string) (e Entry, bad problem) {
 	if rest == "" {
 		// "Tdisplay<TAB>": the display string is the selector.
 		if e.Display == "" && e.Type != gopher.TypeInfo {
-			return e, problem{what: emptyLink, col: 1}
+			return e, problem{what: emptyLink, col: tab + 1}
 		}
 		return e, bad
 	}

@@ -271,3 +271,100 @@ func FuzzGPH(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLint checks, for any map and any facts about its file, that lint
+// never panics, that its findings are sorted by line, column and rule and
+// lie within the file (a column at most one past the line, where its
+// ending is), that each names a rule of the table with a one-line message,
+// and that lint and the server agree: every line the renderer skips with a
+// rule id is a finding of that rule on that line.
+func FuzzLint(f *testing.F) {
+	for _, s := range []string{
+		"",
+		"0About  about.txt\nWelcome\t\n.\nrest\n",
+		"\xef\xbb\xbf\tx\r\nb\n\xe9\n",
+		"1a\t/ \th\t+\t+\n=cmd arg\n# c\t\n",
+		strings.Repeat("é", 80) + "\ni" + strings.Repeat("\t", 30) + "\n",
+		"#!/bin/sh\necho\n",
+		"a\r\rb\r\n.\r",
+	} {
+		f.Add([]byte(s), "/sub", uint8(0))
+	}
+	f.Add([]byte("=x\n.y\n*\n"), "/", uint8(0xff))
+	f.Fuzz(func(t *testing.T, data []byte, dir string, facts uint8) {
+		text := string(data)
+		sets := [...]RuleSet{RuleSetOf(nil), RuleSetOf(Gophernicus{}), RuleSetOf(GPH{})}
+		rules := sets[int(facts)%len(sets)]
+		o := LintOptions{
+			Context:      Context{Dir: dir, Host: "example.org", Port: 70},
+			Rules:        rules,
+			Width:        int(facts>>1) % 100,
+			Executable:   facts&4 != 0,
+			RunsPrograms: facts&8 != 0,
+			Program:      facts&16 != 0 && strings.HasPrefix(text, "#!"),
+			Target: func(sel string) Target {
+				if !strings.HasPrefix(sel, "/") {
+					t.Errorf("Target(%q): not a rooted selector", sel)
+				}
+				return Target(len(sel) % 3)
+			},
+		}
+		if facts&32 != 0 {
+			o.Shadowed = "gophermap"
+		}
+		found := Lint(text, o)
+		var lines []Line
+		for l := range Lines(text) {
+			lines = append(lines, l)
+		}
+		ids := map[string]bool{}
+		for _, r := range Rules() {
+			ids[r.ID] = true
+		}
+		for i, fd := range found {
+			if i > 0 {
+				p := found[i-1]
+				if p.Line > fd.Line || p.Line == fd.Line && (p.Col > fd.Col || p.Col == fd.Col && p.Rule > fd.Rule) {
+					t.Errorf("findings out of order: %+v before %+v", p, fd)
+				}
+			}
+			if fd.Line < 1 || fd.Line > max(1, len(lines)) {
+				t.Errorf("finding %+v on line %d of %d", fd, fd.Line, len(lines))
+				continue
+			}
+			width := 0
+			if len(lines) > 0 {
+				width = len(lines[fd.Line-1].Text)
+			}
+			if fd.Col < 0 || fd.Col > width+1 {
+				t.Errorf("finding %+v at column %d of a %d-byte line", fd, fd.Col, width)
+			}
+			if !ids[fd.Rule] || fd.Severity < SeverityInfo || fd.Severity > SeverityError || fd.Message == "" || strings.ContainsAny(fd.Message, "\r\n") {
+				t.Errorf("bad finding %+v", fd)
+			}
+		}
+		if o.Shadowed != "" || o.Program {
+			return
+		}
+		_, warns := Render(data, Context{Dir: dir, Host: "example.org", Port: 70})
+		if rules.Name() != "bucktooth" {
+			return
+		}
+		type at struct {
+			line int
+			rule string
+		}
+		lintSays := map[at]bool{}
+		for _, fd := range found {
+			lintSays[at{fd.Line, fd.Rule}] = true
+		}
+		for _, w := range warns {
+			if w.Rule == "" || w.Rule == RuleTarget {
+				continue // resolution: lint words it its own way
+			}
+			if !lintSays[at{w.Line, w.Rule}] {
+				t.Errorf("the server warns %s on line %d (%s), lint does not: %+v", w.Rule, w.Line, w.Msg, found)
+			}
+		}
+	})
+}

@@ -126,12 +126,25 @@ type Warning struct {
 	// map being rendered) with Col 0, its Msg naming the included map
 	// and its line: "NAME:N: msg".
 	Msg string
+	// Rule is the id of the lint rule (see Rules) that finds the same
+	// problem, such as "GM005", so that a run-time warning and the
+	// finding of gopherd lint name it alike; "" for a problem no rule
+	// covers.
+	Rule string
+	// kind is the problem as the parser saw it, for lint to put into its
+	// own words; fine when the warning came from elsewhere.
+	kind problemKind
 }
 
-// String formats the warning as "line N: msg". Callers that know the file
-// prefix its path, giving the familiar "path:N: msg".
+// String formats the warning as "line N: RULE: msg" ("line N: msg"
+// without a rule). Callers that know the file prefix its path, giving the
+// familiar "path:N: ...".
 func (w Warning) String() string {
-	return "line " + strconv.Itoa(w.Line) + ": " + w.Msg
+	rule := ""
+	if w.Rule != "" {
+		rule = w.Rule + ": "
+	}
+	return "line " + strconv.Itoa(w.Line) + ": " + rule + w.Msg
 }
 
 // Context is what a map is resolved against.

@@ -54,38 +54,38 @@ func (Gophernicus) Classify(l Line, warn func(Warning)) (Entry, Kind) {
 		return e, KindEnd
 	case '~':
 		if warn != nil {
-			warn(Warning{Line: l.Num, Col: skipped + 1, Msg: `"~" (Gophernicus' list of users' gopherspaces) has no equivalent in gopherd; line shows nothing`})
+			warn(Warning{Line: l.Num, Col: skipped + 1, Rule: RuleGophernicus, Msg: `"~" (Gophernicus' list of users' gopherspaces) has no equivalent in gopherd; line shows nothing`})
 		}
 		return e, KindUserList
 	case '%':
 		if warn != nil {
-			warn(Warning{Line: l.Num, Col: skipped + 1, Msg: `"%" (Gophernicus' list of virtual hosts) has no equivalent in gopherd; line shows nothing`})
+			warn(Warning{Line: l.Num, Col: skipped + 1, Rule: RuleGophernicus, Msg: `"%" (Gophernicus' list of virtual hosts) has no equivalent in gopherd; line shows nothing`})
 		}
 		return e, KindHostList
 	case '-':
 		e.Arg = text[1:]
 		if e.Arg == "" {
-			return skip(l, skipped+1, `"-" hides nothing: no name follows it`, warn)
+			return skip(l, RuleGophernicus, skipped+1, `"-" hides nothing: no name follows it`, warn)
 		}
 		return e, KindHide
 	case ':':
 		ext, typ, ok := strings.Cut(text[1:], "=")
 		switch {
 		case !ok:
-			return skip(l, skipped+1, `type override has no "=": want ":ext=type"`, warn)
+			return skip(l, RuleGophernicus, skipped+1, `type override has no "=": want ":ext=type"`, warn)
 		case ext == "":
-			return skip(l, skipped+2, `type override has no extension: want ":ext=type"`, warn)
+			return skip(l, RuleGophernicus, skipped+2, `type override has no extension: want ":ext=type"`, warn)
 		case typ == "":
-			return skip(l, skipped+len(text), `type override has no type after "=": want ":ext=type"`, warn)
+			return skip(l, RuleGophernicus, skipped+len(text), `type override has no type after "=": want ":ext=type"`, warn)
 		case typ[0] <= ' ' || typ[0] >= 0x7f:
-			return skip(l, skipped+3+len(ext), `type override: item type "`+gopher.Quote(typ[:1], 1)+`" is not a printable ASCII character`, warn)
+			return skip(l, RuleGophernicus, skipped+3+len(ext), `type override: item type "`+gopher.Quote(typ[:1], 1)+`" is not a printable ASCII character`, warn)
 		}
 		e.Arg, e.Type = ext, gopher.ItemType(typ[0])
 		return e, KindType
 	case '=':
 		e.Arg = text[1:]
 		if e.Arg == "" {
-			return skip(l, skipped+1, `"=" includes nothing: no path follows it`, warn)
+			return skip(l, RuleGophernicus, skipped+1, `"=" includes nothing: no path follows it`, warn)
 		}
 		return e, KindInclude
 	case '!':
@@ -103,10 +103,11 @@ func (Gophernicus) Classify(l Line, warn func(Warning)) (Entry, Kind) {
 	return e, kind
 }
 
-// skip reports a bad line at column col and returns it as KindSkip.
-func skip(l Line, col int, msg string, warn func(Warning)) (Entry, Kind) {
+// skip reports a bad line at column col, as a problem lint's rule finds
+// too, and returns it as KindSkip.
+func skip(l Line, rule string, col int, msg string, warn func(Warning)) (Entry, Kind) {
 	if warn != nil {
-		warn(Warning{Line: l.Num, Col: col, Msg: msg + "; line skipped"})
+		warn(Warning{Line: l.Num, Col: col, Rule: rule, Msg: msg + "; line skipped"})
 	}
 	return Entry{}, KindSkip
 }

@@ -45,7 +45,7 @@ const gphFields = 5
 func (GPH) Classify(l Line, warn func(Warning)) (Entry, Kind) {
 	text, skipped := trimLine(l)
 	if i := strings.IndexByte(text, '\t'); i >= 0 {
-		return skip(l, skipped+i+1, "a .gph line may not hold a TAB", warn)
+		return skip(l, RuleType, skipped+i+1, "a .gph line may not hold a TAB", warn)
 	}
 	text = replaceCR(l, text, skipped, warn)
 	info := Entry{Line: l.Num, Type: gopher.TypeInfo}
@@ -57,17 +57,17 @@ func (GPH) Classify(l Line, warn func(Warning)) (Entry, Kind) {
 		e, ok := gphLink(text)
 		if !ok {
 			if warn != nil {
-				warn(Warning{Line: l.Num, Col: skipped + 1, Msg: `starts with "[" but is not a [type|display|selector|host|port] link: shown as text (write "t[" for text starting with "[")`})
+				warn(Warning{Line: l.Num, Col: skipped + 1, Rule: RuleSpaces, Msg: `starts with "[" but is not a [type|display|selector|host|port] link: shown as text (write "t[" for text starting with "[")`})
 			}
 			info.Display = text
 			return info, KindItem
 		}
 		e.Line = l.Num
 		if t := e.Type; t <= ' ' || t >= 0x7f {
-			return skip(l, skipped+2, `item type "`+gopher.Quote(string(t), 1)+`" is not a printable ASCII character`, warn)
+			return skip(l, RuleType, skipped+2, `item type "`+gopher.Quote(string(t), 1)+`" is not a printable ASCII character`, warn)
 		}
 		if e.Port < 0 {
-			return skip(l, skipped+1, `port "`+gopher.Quote(e.Arg, quoteMax)+`" is not a number from 1 to 65535, "port" or empty`, warn)
+			return skip(l, RulePort, skipped+1, `port "`+gopher.Quote(e.Arg, quoteMax)+`" is not a number from 1 to 65535, "port" or empty`, warn)
 		}
 		return e, KindItem
 	case strings.HasPrefix(text, "t"):

@@ -1,7 +1,6 @@
 package gophermap
 
 import (
-	"context"
 	"iter"
 	"strings"
 )
@@ -17,20 +16,11 @@ const ctxCheckEvery = 1024
 // an include is not followed; every problem goes to warn (nil drops them).
 // Renderer carries directives out.
 func Entries(text string, d Dialect, warn func(Warning)) iter.Seq[Entry] {
-	return entries(context.Background(), text, d, warn)
-}
-
-// entries is Entries, stopping early once ctx is done; the caller tells a
-// cut-short sequence by ctx.Err.
-func entries(ctx context.Context, text string, d Dialect, warn func(Warning)) iter.Seq[Entry] {
 	if d == nil {
 		d = Bucktooth{}
 	}
 	return func(yield func(Entry) bool) {
 		for l := range Lines(text) {
-			if l.Num%ctxCheckEvery == 0 && ctx.Err() != nil {
-				return
-			}
 			e, kind := d.Classify(l, warn)
 			switch kind {
 			case KindEnd:

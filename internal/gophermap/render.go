@@ -27,9 +27,11 @@ type Renderer struct {
 	// Path is the map's own name as Tree names the maps it includes, so
 	// that a map including itself is a cycle from the first include.
 	Path string
-	// Warn receives every problem, in line order. With nil, problems are
-	// not even put into words: re-rendering a map whose warnings were
-	// already logged costs nothing for them.
+	// Warn receives every problem, in line order: the lines skipped or
+	// repaired, and the lines that render but not as their author meant
+	// (lint's GM001, GM003 and GM011). With nil, problems are not even put
+	// into words: re-rendering a map whose warnings were already logged
+	// costs nothing for them.
 	Warn func(Warning)
 }
 
@@ -42,6 +44,7 @@ func (r Renderer) Items(ctx context.Context, text string) iter.Seq[gopher.Item] 
 		if w.d == nil {
 			w.d = Bucktooth{}
 		}
+		w.tabs = tabSeparated(w.d)
 		if r.Path != "" {
 			w.stack = []string{r.Path}
 		}
@@ -70,6 +73,9 @@ type walker struct {
 	// included maps are reported on.
 	warn        func(Warning)
 	includeLine int
+	// tabs: the dialect's links are TAB-separated lines, which can be
+	// mistyped in the ways serveWarnings reports.
+	tabs bool
 }
 
 // walk renders the text of one map: the map itself (file "", depth 0) or
@@ -80,7 +86,7 @@ func (w *walker) walk(text, file string, depth int) bool {
 	if warn != nil && file != "" {
 		outer := warn
 		warn = func(x Warning) {
-			outer(Warning{Line: w.includeLine, Msg: file + ":" + strconv.Itoa(x.Line) + ": " + x.Msg})
+			outer(Warning{Line: w.includeLine, Msg: file + ":" + strconv.Itoa(x.Line) + ": " + x.Msg, Rule: x.Rule})
 		}
 	}
 	for l := range Lines(text) {
@@ -88,12 +94,16 @@ func (w *walker) walk(text, file string, depth int) bool {
 			return false
 		}
 		e, kind := w.d.Classify(l, warn)
+		// An included map's "*" gets a warning of its own below.
+		if warn != nil && w.tabs && (kind != KindListing || depth == 0) {
+			serveWarnings(text, l, e, kind, warn)
+		}
 		switch kind {
 		case KindItem:
 			it, bad := w.res.item(e)
 			if bad.what != fine {
 				if warn != nil {
-					warn(Warning{Line: e.Line, Msg: bad.message()})
+					warn(bad.warning(e.Line, bad.message()))
 				}
 				continue
 			}
@@ -143,12 +153,13 @@ func (w *walker) walk(text, file string, depth int) bool {
 // include renders the map that the include line num of the current map
 // (at depth) names.
 func (w *walker) include(arg string, num, depth int, warn func(Warning)) bool {
-	refuse := func(why string) bool {
+	refuseRule := func(rule, why string) bool {
 		if warn != nil {
-			warn(Warning{Line: num, Col: 2, Msg: `"=` + gopher.Quote(arg, quoteMax) + `": ` + why + "; nothing included"})
+			warn(Warning{Line: num, Col: 2, Rule: rule, Msg: `"=` + gopher.Quote(arg, quoteMax) + `": ` + why + "; nothing included"})
 		}
 		return true
 	}
+	refuse := func(why string) bool { return refuseRule("", why) }
 	switch {
 	case w.r.Tree == nil:
 		return refuse("includes are not available here")
@@ -163,7 +174,9 @@ func (w *walker) include(arg string, num, depth int, warn func(Warning)) bool {
 		if w.ctx.Err() != nil {
 			return false
 		}
-		return refuse(err.Error())
+		// What the tree refuses is what lint's GM009 finds: an "=" line
+		// naming no file that may be included.
+		return refuseRule(RuleGophernicus, err.Error())
 	}
 	if slices.Contains(w.stack, name) {
 		return refuse("include cycle: " + gopher.Quote(strings.Join(append(w.stack, name), " includes "), 4*quoteMax))
@@ -250,4 +263,13 @@ func (r Renderer) Append(ctx context.Context, b []byte, text string) []byte {
 		return b
 	}
 	return append(b, gopher.Terminator...)
+}
+
+// tabSeparated reports whether dialect d writes links as Bucktooth's
+// TAB-separated lines (Bucktooth and Gophernicus do; geomyidae's .gph does
+// not), so that a line can be a link mistyped with spaces or a text line
+// turned into a link by a stray TAB.
+func tabSeparated(d Dialect) bool {
+	_, gph := d.(GPH)
+	return !gph
 }

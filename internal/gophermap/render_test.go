@@ -60,7 +60,7 @@ func TestWarningColumns(t *testing.T) {
 		{"\tx\n", 1, 1},
 		{"\xef\xbb\xbf\tx\n", 1, 4},
 		{" x\ty\n", 1, 1},
-		{"1\t\n", 1, 1},
+		{"1\t\n", 1, 2},
 		{"1up\t../..\n", 1, 0},
 	} {
 		_, warns := Render([]byte(tt.in), testCtx)

@@ -61,7 +61,7 @@ func Resolve(entries []Entry, c Context) (gopher.Menu, []Warning) {
 	for _, e := range entries {
 		it, bad := r.item(e)
 		if bad.what != fine {
-			warnings = append(warnings, Warning{Line: e.Line, Msg: bad.message()})
+			warnings = append(warnings, bad.warning(e.Line, bad.message()))
 			continue
 		}
 		menu = append(menu, it)

@@ -51,13 +51,13 @@ func TestRender(t *testing.T) {
 		{"relative with foreign host still joined", testCtx, "1foo\tfoo\tsterni.lv\n", gopher.Menu{link('1', "foo", "/sub/foo", "sterni.lv", 7070)}, nil},
 		// Never above the root: dropped with a warning, rest renders.
 		{"above root", testCtx, "1up\t../..\n0ok\tok\n", gopher.Menu{link('0', "ok", "/sub/ok", "example.org", 7070)},
-			[]Warning{{1, 0, `selector "../.." leads above the root; link dropped`}}},
+			[]Warning{{Line: 1, Col: 0, Msg: `selector "../.." leads above the root; link dropped`, Rule: RuleTarget}}},
 		{"above root from root", Context{Dir: "/", Host: "h", Port: 70}, "1up\t..\n", gopher.Menu{},
-			[]Warning{{1, 0, `selector ".." leads above the root; link dropped`}}},
+			[]Warning{{Line: 1, Col: 0, Msg: `selector ".." leads above the root; link dropped`, Rule: RuleTarget}}},
 		{"above root then back", testCtx, "1up\t../../sub/x\n", gopher.Menu{},
-			[]Warning{{1, 0, `selector "../../sub/x" leads above the root; link dropped`}}},
+			[]Warning{{Line: 1, Col: 0, Msg: `selector "../../sub/x" leads above the root; link dropped`, Rule: RuleTarget}}},
 		{"display as selector above root", testCtx, "1../../x\t\n", gopher.Menu{},
-			[]Warning{{1, 0, `selector "../../x" leads above the root; link dropped`}}},
+			[]Warning{{Line: 1, Col: 0, Msg: `selector "../../x" leads above the root; link dropped`, Rule: RuleTarget}}},
 		// Tdisplay<TAB>: display is the selector, relative or absolute.
 		{"display as relative selector", testCtx, "1src\t\n", gopher.Menu{link('1', "src", "/sub/src", "example.org", 7070)}, nil},
 		{"display as absolute selector", testCtx, "1/overbite\t\n", gopher.Menu{link('1', "/overbite", "/overbite", "example.org", 7070)}, nil},
@@ -76,17 +76,20 @@ func TestRender(t *testing.T) {
 		{"unclean dir", Context{Dir: "sub//x/", Host: "h", Port: 70}, "0t\t../t\n", gopher.Menu{link('0', "t", "/sub/t", "h", 70)}, nil},
 		{"dir cannot climb", Context{Dir: "/../..", Host: "h", Port: 70}, "0t\tt\n", gopher.Menu{link('0', "t", "/t", "h", 70)}, nil},
 		{"dir with TAB", Context{Dir: "/a\tb", Host: "h", Port: 70}, "0t\tt\n0u\t/u\n", gopher.Menu{link('0', "u", "/u", "h", 70)},
-			[]Warning{{1, 0, "a field holds a TAB, CR or LF; item dropped"}}},
+			[]Warning{{Line: 1, Col: 0, Msg: "a field holds a TAB, CR or LF; item dropped"}}},
 		// Warnings from both steps come out in line order.
 		{"warnings sorted", testCtx, "1a\t../..\n1b\t/b\th\tbad\n1c\t../..\n",
 			gopher.Menu{}, []Warning{
-				{1, 0, `selector "../.." leads above the root; link dropped`},
-				{2, 9, `port "bad" is not a number from 1 to 65535; line skipped`},
-				{3, 0, `selector "../.." leads above the root; link dropped`},
+				{Line: 1, Col: 0, Msg: `selector "../.." leads above the root; link dropped`, Rule: RuleTarget},
+				{Line: 2, Col: 9, Msg: `port "bad" is not a number from 1 to 65535; line skipped`, Rule: RulePort},
+				{Line: 3, Col: 0, Msg: `selector "../.." leads above the root; link dropped`, Rule: RuleTarget},
 			}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, warns := Render([]byte(tt.in), tt.ctx)
+			for i := range warns {
+				warns[i].kind = fine
+			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("menu:\n got %q\nwant %q", got.Bytes(), tt.want.Bytes())
 			}
