@@ -194,12 +194,12 @@ func (c *checker) file(p string) {
 		tree = c.o.Tree(dir)
 	}
 	m.Findings = gophermap.Lint(text, gophermap.LintOptions{
-		Context:      gophermap.Context{Dir: dirSelector(dir), Host: c.o.Host, Port: c.o.Port},
-		Aliases:      c.o.Aliases,
-		Rules:        rules,
-		Width:        c.o.Width,
-		Target:       c.target,
-		Program:      fs.IsProgramMap([]byte(text)),
+		Context: gophermap.Context{Dir: dirSelector(dir), Host: c.o.Host, Port: c.o.Port},
+		Aliases: c.o.Aliases,
+		Rules:   rules,
+		Width:   c.o.Width,
+		Target:  c.target,
+		Program: fs.IsProgramMap([]byte(text)),
 		// An executable bit means a program to Gophernicus; geomyidae runs
 		// .dcgi files, never a .gph.
 		Executable:   fi.Mode().Perm()&0o111 != 0 && !fs.IsGPH(name),
