@@ -49,12 +49,14 @@ func printLintUsage(flags *pflag.FlagSet, w io.Writer) {
 	fmt.Fprint(w, `Usage: gopherd lint [--config FILE | --root DIR] [--dialect bucktooth|gophernicus]
                     [--width N] [--format text|json] [--strict] [PATH...]
 
-Check every gophermap and .gophermap under the root (the configuration's,
-every virtual host's, --root, or the current directory), or only the maps
-and directories given as PATHs, and say what visitors will see of their
-mistakes: one finding a line, "file:line:col: RULE severity: message",
-then a summary. Exit status 0 when there is no error (with --strict, no
-warning either), 1 otherwise, 2 for a bad command line or configuration.
+Check every gophermap, .gophermap and .gph menu under the root (the
+configuration's, every virtual host's, --root, or the current directory),
+or only the maps and directories given as PATHs, each in the dialect it is
+served in (--dialect: every gophermap in one), and say what visitors will
+see of their mistakes: one finding a line, "file:line:col: RULE
+severity: message", then a summary. Exit status 0 when there is no error
+(with --strict, no warning either), 1 otherwise, 2 for a bad command line
+or configuration.
 The rules are listed in gopherd.gophermap(5). Nothing is ever executed.
 
 Flags:
