@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -126,29 +125,11 @@ func startContent(t *testing.T, root string, mutate func(cfg map[string]any)) (*
 	if mutate != nil {
 		mutate(cfg)
 	}
-	l := cfg["listen"].(map[string]any)
-	addr := net.JoinHostPort(l["addr"].(string), fmt.Sprint(l["port"]))
-	d := &daemon{t: t, addr: addr, log: &syncBuffer{}, done: make(chan struct{}), port: l["port"].(int)}
-	lg := &contentLog{levels: map[string]int{}, kept: d.log}
-	d.cmd = exec.Command(gopherdBin, writeConfig(t, cfg))
-	d.cmd.Stdout, d.cmd.Stderr = lg, lg
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.err = d.cmd.Wait(); close(d.done) }()
-	t.Cleanup(d.kill)
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(d.log.String(), "gopherd started") {
-		select {
-		case <-d.done:
-			t.Fatalf("gopherd exited early: %v\n%s", d.err, d.log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gopherd did not start within 20s:\n%s", d.log)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	var lg *contentLog
+	d := startCmdVia(t, configAddr(cfg), exec.Command(gopherdBin, writeConfig(t, cfg)), func(log *syncBuffer) io.Writer {
+		lg = &contentLog{levels: map[string]int{}, kept: log}
+		return lg
+	})
 	return d, lg
 }
 

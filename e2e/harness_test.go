@@ -122,9 +122,13 @@ func baseConfig(t *testing.T, root string) map[string]any {
 // startConfig starts gopherd with a config map.
 func startConfig(t *testing.T, cfg map[string]any, extra ...string) *daemon {
 	t.Helper()
+	return start(t, configAddr(cfg), append(extra, writeConfig(t, cfg))...)
+}
+
+// configAddr is the address of cfg's listener.
+func configAddr(cfg map[string]any) string {
 	l := cfg["listen"].(map[string]any)
-	addr := net.JoinHostPort(l["addr"].(string), fmt.Sprint(l["port"]))
-	return start(t, addr, append(extra, writeConfig(t, cfg))...)
+	return net.JoinHostPort(l["addr"].(string), fmt.Sprint(l["port"]))
 }
 
 // start runs gopherd with args and waits until addr accepts connections.
@@ -144,10 +148,22 @@ func startDir(t *testing.T, dir, addr string, args ...string) *daemon {
 // startup log line.
 func startCmd(t *testing.T, addr string, cmd *exec.Cmd) *daemon {
 	t.Helper()
+	return startCmdVia(t, addr, cmd, nil)
+}
+
+// startCmdVia is startCmd with gopherd's output written to via(log)
+// instead of the daemon's log: a writer that counts or filters lines
+// before keeping them there.
+func startCmdVia(t *testing.T, addr string, cmd *exec.Cmd, via func(log *syncBuffer) io.Writer) *daemon {
+	t.Helper()
 	d := &daemon{t: t, addr: addr, log: &syncBuffer{}, done: make(chan struct{}), cmd: cmd}
 	_, port, _ := net.SplitHostPort(addr)
 	fmt.Sscan(port, &d.port)
-	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
+	var out io.Writer = d.log
+	if via != nil {
+		out = via(d.log)
+	}
+	d.cmd.Stdout, d.cmd.Stderr = out, out
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -374,29 +374,11 @@ func (f *logFilter) counts() map[string]int {
 // debug: the start line is an info line.
 func startFiltered(t *testing.T, cfg map[string]any) (*daemon, *logFilter) {
 	t.Helper()
-	l := cfg["listen"].(map[string]any)
-	addr := net.JoinHostPort(l["addr"].(string), fmt.Sprint(l["port"]))
-	d := &daemon{t: t, addr: addr, log: &syncBuffer{}, done: make(chan struct{}), port: l["port"].(int)}
-	f := &logFilter{out: d.log, served: make(map[string]int)}
-	d.cmd = exec.Command(gopherdBin, writeConfig(t, cfg))
-	d.cmd.Stdout, d.cmd.Stderr = f, f
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.err = d.cmd.Wait(); close(d.done) }()
-	t.Cleanup(d.kill)
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(d.log.String(), "gopherd started") {
-		select {
-		case <-d.done:
-			t.Fatalf("gopherd exited early: %v\n%s", d.err, d.log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gopherd did not start within 20s:\n%s", d.log)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	var f *logFilter
+	d := startCmdVia(t, configAddr(cfg), exec.Command(gopherdBin, writeConfig(t, cfg)), func(log *syncBuffer) io.Writer {
+		f = &logFilter{out: log, served: make(map[string]int)}
+		return f
+	})
 	return d, f
 }
 
