@@ -1,6 +1,7 @@
 package gophermap
 
 import (
+	"path"
 	"reflect"
 	"testing"
 
@@ -146,6 +147,18 @@ func TestEscapes(t *testing.T) {
 	} {
 		if got := escapes(tt.dir, tt.rel); got != tt.want {
 			t.Errorf("escapes(%q, %q) = %v, want %v", tt.dir, tt.rel, got, tt.want)
+		}
+	}
+}
+
+// TestJoinClean: joinClean is path.Join for every clean rooted directory
+// and relative selector, the shortcut included.
+func TestJoinClean(t *testing.T) {
+	for _, dir := range []string{"/", "/a", "/a/b"} {
+		for _, sel := range []string{"x", "x/", "x/y", "x/y/", "x//y", "./x", "x/.", "x/..", "../x", "..", ".", "x./", ".x/", "x..y", "x/", "/"} {
+			if got, want := joinClean(dir, sel), path.Join(dir, sel); got != want {
+				t.Errorf("joinClean(%q, %q) = %q, want %q", dir, sel, got, want)
+			}
 		}
 	}
 }
