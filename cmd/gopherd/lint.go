@@ -206,55 +206,20 @@ func lintConfig(c *config.Config, version string, s lintSettings) (lintResult, e
 	// the router where a selector goes.
 	plan := d.searches.plan(d.logger)
 	defer plan.abort()
-	type host struct {
-		abs  string
-		root string
-		o    lint.Options
-	}
-	var hosts []host
+	var hosts []lintHost
 	for i, h := range c.Hosts() {
 		abs, err := filepath.Abs(h.Root)
 		if err != nil {
 			return lintResult{}, err
 		}
-		if slices.ContainsFunc(hosts, func(x host) bool { return x.abs == abs }) {
+		if slices.ContainsFunc(hosts, func(x lintHost) bool { return x.abs == abs }) {
 			continue // one tree served by two hosts: checked once
 		}
-		mux, err := d.site(c, h, 0, cgi.NewSlots(), menuTimeout(c), plan)
+		o, err := d.lintOptions(c, h, i == 0, plan, s)
 		if err != nil {
 			return lintResult{}, err
 		}
-		o := lint.Options{
-			Root:    h.Root,
-			Host:    h.Hostname,
-			Aliases: h.Aliases,
-			Port:    d.hostPort(c, h, d.hostListener(h, i == 0)),
-			Width:   s.width,
-			Routed: func(sel string) bool {
-				_, pattern := mux.Handler(&gopher.Request{Selector: sel})
-				return pattern != "/"
-			},
-			RunsPrograms: h.CGI != nil && h.CGI.ExecutableGophermaps,
-		}
-		// The host's own tree says which dialect each directory's map
-		// is read in, and reads the files its include lines name.
-		topts, err := treeOptions(h)
-		if err != nil {
-			return lintResult{}, err
-		}
-		topts.Root = h.Root
-		tree, err := fs.New(topts)
-		if err != nil {
-			return lintResult{}, fmt.Errorf("root %s: %w", h.Root, err)
-		}
-		defer tree.Close()
-		o.Tree = tree.MapTree
-		o.Rules = func(dir string) gophermap.RuleSet { return gophermap.RuleSetOf(tree.Dialect(dir)) }
-		if s.rules != nil {
-			rules := *s.rules
-			o.Rules = func(string) gophermap.RuleSet { return rules }
-		}
-		hosts = append(hosts, host{abs: abs, root: h.Root, o: o})
+		hosts = append(hosts, lintHost{abs: abs, root: h.Root, o: o})
 	}
 	// Each path goes to the host whose root holds it, the deepest root
 	// when roots nest.
@@ -305,6 +270,49 @@ func lintConfig(c *config.Config, version string, s lintSettings) (lintResult, e
 		return cmp.Or(strings.Compare(a.file, b.file), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col), strings.Compare(a.Rule, b.Rule))
 	})
 	return res, nil
+}
+
+// lintHost is one tree lint checks: its root as configured and as an
+// absolute path, and how its host serves it.
+type lintHost struct {
+	abs  string
+	root string
+	o    lint.Options
+}
+
+// lintOptions says how host h (the default host when first) of c serves its
+// tree, from the handler chain site composes for it: its names and menu
+// port, what its router sends elsewhere than the tree, and its tree, which
+// says which dialect each directory's map is read in and reads the files
+// their include lines name.
+func (d *daemon) lintOptions(c *config.Config, h config.Vhost, first bool, plan *searchPlan, s lintSettings) (lint.Options, error) {
+	mux, err := d.site(c, h, 0, cgi.NewSlots(), menuTimeout(c), plan)
+	if err != nil {
+		return lint.Options{}, err
+	}
+	o := lint.Options{
+		Root:    h.Root,
+		Host:    h.Hostname,
+		Aliases: h.Aliases,
+		Port:    d.hostPort(c, h, d.hostListener(h, first)),
+		Width:   s.width,
+		Routed: func(sel string) bool {
+			_, pattern := mux.Handler(&gopher.Request{Selector: sel})
+			return pattern != "/"
+		},
+		RunsPrograms: h.CGI != nil && h.CGI.ExecutableGophermaps,
+	}
+	// The tree is the router's fallback, registered for "/".
+	fallback, _ := mux.Handler(&gopher.Request{Selector: "/"})
+	if tree, ok := fallback.(*fs.Handler); ok {
+		o.Tree = tree.MapTree
+		o.Rules = func(dir string) gophermap.RuleSet { return gophermap.RuleSetOf(tree.Dialect(dir)) }
+	}
+	if s.rules != nil {
+		rules := *s.rules
+		o.Rules = func(string) gophermap.RuleSet { return rules }
+	}
+	return o, nil
 }
 
 // rootsOf names the roots of c, for a message.
