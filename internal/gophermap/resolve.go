@@ -115,7 +115,7 @@ func resolveSelector(e Entry, dir string, dirOK bool) (sel string, ok bool) {
 // under a deep directory would allocate twice its menu for them.
 func joinClean(dir, sel string) string {
 	s := strings.TrimSuffix(sel, "/")
-	if s == "" || strings.Contains(s, "//") || hasDotComponent(s) {
+	if s == "" || strings.Contains(sel, "//") || hasDotComponent(s) {
 		return path.Join(dir, sel)
 	}
 	if dir == "/" {

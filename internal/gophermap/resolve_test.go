@@ -155,7 +155,7 @@ func TestEscapes(t *testing.T) {
 // and relative selector, the shortcut included.
 func TestJoinClean(t *testing.T) {
 	for _, dir := range []string{"/", "/a", "/a/b"} {
-		for _, sel := range []string{"x", "x/", "x/y", "x/y/", "x//y", "./x", "x/.", "x/..", "../x", "..", ".", "x./", ".x/", "x..y", "x/", "/"} {
+		for _, sel := range []string{"x", "x/", "x/y", "x/y/", "x//y", "./x", "x/.", "x/..", "../x", "..", ".", "x./", ".x/", "x..y", "x/", "/", "x//", "x/y//", "0/0//"} {
 			if got, want := joinClean(dir, sel), path.Join(dir, sel); got != want {
 				t.Errorf("joinClean(%q, %q) = %q, want %q", dir, sel, got, want)
 			}
