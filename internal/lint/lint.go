@@ -165,9 +165,11 @@ func (c *checker) file(p string) {
 	c.seen[p] = true
 	dir, name := path.Split(p)
 	dir = path.Clean(dir)
+	// A menu file is shadowed by one served before it; a file named on
+	// the command line whatever its name is by none.
 	shadowed := ""
 	for _, first := range mapNames {
-		if first == name {
+		if first == name || !slices.Contains(mapNames[:], name) {
 			break
 		}
 		if fi, err := c.root.Stat(path.Join(dir, first)); err == nil && fi.Mode().IsRegular() {
