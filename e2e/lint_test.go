@@ -209,21 +209,37 @@ func TestRenderRawIsLive(t *testing.T) {
 		"sub/.gophermap":    "iFrom spacecookie's map\t\n1Up\t..\n",
 		"sub/gophermap.txt": "not a map\n",
 	})
+	// Maps of the other dialects: Gophernicus' listing, include and
+	// title, and a geomyidae menu.
+	dialectTree := t.TempDir()
+	writeTree(t, dialectTree, map[string]string{
+		"gophermap":   "!Title\n# comment\n=header\n-secret.txt\n:txt=9\n*\n",
+		"header":      "iIncluded\n",
+		"secret.txt":  "s\n",
+		"notes.txt":   "n\n",
+		"g/index.gph": "[1|Up|/|server|port]\nt[text\n",
+		"g/menu.gph":  "[0|Notes|/notes.txt|server|port]\n",
+	})
 	for _, tc := range []struct {
 		root     string
 		search   bool
+		dialect  string
 		requests []string
 	}{
-		{demo, false, []string{"/", "", "/docs", "/docs/", "/about.txt", "/caps.txt", "/robots.txt", "/nowhere", "/docs/.secret", "/URL:https://example.org/", "/\tquery"}},
+		{demo, false, "", []string{"/", "", "/docs", "/docs/", "/about.txt", "/caps.txt", "/robots.txt", "/nowhere", "/docs/.secret", "/URL:https://example.org/", "/\tquery"}},
 		// As make run serves it: the search on, once the live index is
 		// built (render waits for its own).
-		{demo, true, []string{"/", "/search", "/search\tgopher", "/search\tno-such-word-anywhere"}},
-		{mapTree, false, []string{"/", "/sub", "sub/", "/gophermap", "/sub/gophermap.txt", strings.Repeat("x", 2000)}},
+		{demo, true, "", []string{"/", "/search", "/search\tgopher", "/search\tno-such-word-anywhere"}},
+		{mapTree, false, "", []string{"/", "/sub", "sub/", "/gophermap", "/sub/gophermap.txt", strings.Repeat("x", 2000)}},
+		{dialectTree, false, "gophernicus", []string{"/", "/g", "/g/menu.gph", "/g/index.gph", "/header"}},
 	} {
 		cfg := baseConfig(t, tc.root)
 		cfg["hostname"] = "gopher.example.net"
 		if tc.search {
 			cfg["search"] = map[string]any{}
+		}
+		if tc.dialect != "" {
+			cfg["gophermap"] = map[string]any{"dialect": tc.dialect}
 		}
 		path := writeConfig(t, cfg)
 		d := startConfig(t, cfg)
