@@ -552,20 +552,20 @@ func gophernicusInclude(lt *linter, l Line, arg string, skip int) {
 			why = err.Error()
 		}
 	case IncludeCommand(arg):
-		why = "a shell command"
+		why = "a shell command (Gophernicus would run it), and gopherd never runs anything"
 	case lt.o.Target != nil:
 		sel := arg
 		if !strings.HasPrefix(sel, "/") {
 			sel = path0(lt.dir, arg)
 		}
 		if sel == "" || lt.o.Target(sel) != TargetServed {
-			why = "no file of the tree"
+			why = "no map file of the tree"
 		}
 	}
 	if why == "" {
 		return
 	}
-	lt.addSeverity(l.Num, skip+1, RuleGophernicus, SeverityError, `visitors see nothing for this line, because "`+quote(arg)+`" is `+why+`: Gophernicus would run it or show an error, gopherd includes only map files of the tree and never runs anything: name such a file, or remove the line`)
+	lt.addSeverity(l.Num, skip+1, RuleGophernicus, SeverityError, `visitors see nothing for this line: "`+quote(arg)+`" is `+why+`: include a map file of the tree instead, or remove the line`)
 }
 
 // path0 joins the relative name rel to the clean rooted dir, or returns ""
