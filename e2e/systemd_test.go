@@ -76,7 +76,7 @@ func TestSocketActivation(t *testing.T) {
 			// The line says what is ignored and what is not: a listen
 			// entry with a socket's port still gives it its tls mode
 			// (issue 16: it used to say listen was ignored outright).
-			if !strings.Contains(d.log.String(), `socket activation: serving the inherited sockets instead of \"listen\"; a listen entry with a socket's port lends it its tls mode`) {
+			if !strings.Contains(d.log.String(), `socket activation: serving the inherited sockets instead of "listen"; a listen entry with a socket's port lends it its tls mode`) {
 				t.Errorf("no socket activation log line saying what listen still does:\n%s", d.log)
 			}
 		})
