@@ -84,32 +84,7 @@ func startGophernicus(t *testing.T, root string, port int) *gophernicus {
 	cmd := exec.Command(activate, "--inetd", "--accept", "--listen="+g.addr,
 		bin, "-h", "localhost", "-p", strconv.Itoa(port), "-r", root,
 		"-nx", "-nr", "-ns", "-nf", "-nd", "-nl", "-nv", "-nm", "-no")
-	cmd.Stdout, cmd.Stderr = g.log, g.log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting gophernicus: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Errorf("systemd-socket-activate (pid %d) did not exit within 10s of SIGKILL", cmd.Process.Pid)
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(g.log.String(), "Listening on") {
-		select {
-		case <-done:
-			t.Fatalf("systemd-socket-activate exited early:\n%s", g.log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gophernicus did not listen on %s within 10s:\n%s", g.addr, g.log)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	startPeer(t, "gophernicus under systemd-socket-activate", cmd, g.log, "Listening on", 10*time.Second)
 	return g
 }
 

@@ -186,6 +186,39 @@ func startCmdVia(t *testing.T, addr string, cmd *exec.Cmd, via func(log *syncBuf
 	}
 }
 
+// startPeer starts cmd, another server for a differential test, with its
+// output in log; kills it when the test ends; and waits up to wait for the
+// line ready in its output, the peer's own word that it listens.
+func startPeer(t *testing.T, name string, cmd *exec.Cmd, log *syncBuffer, ready string, wait time.Duration) {
+	t.Helper()
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s (pid %d) did not exit within 10s of SIGKILL", name, cmd.Process.Pid)
+		}
+	})
+	deadline := time.Now().Add(wait)
+	for !strings.Contains(log.String(), ready) {
+		select {
+		case <-done:
+			t.Fatalf("%s exited early:\n%s", name, log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not start within %v:\n%s", name, wait, log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (d *daemon) kill() {
 	select {
 	case <-d.done:

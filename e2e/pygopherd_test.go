@@ -228,38 +228,11 @@ func startPygopherd(t *testing.T, bin, stockConf, root string) *pygopherd {
 	cmd := exec.Command(bin, confPath)
 	// Its mimetypes search path starts with the relative ./conf/mime.types.
 	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = p.log, p.log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting pygopherd: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Errorf("pygopherd (pid %d) did not exit within 10s of SIGKILL", cmd.Process.Pid)
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		select {
-		case <-done:
-			t.Fatalf("pygopherd exited early:\n%s", p.log)
-		default:
-		}
-		// It logs this once the socket is bound; connections wait in
-		// the backlog until it serves. (Probing with a connection
-		// instead would make it serve "/" to nobody.)
-		if strings.Contains(p.log.String(), "Running.") {
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pygopherd did not start on %s within 15s:\n%s", p.addr, p.log)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	// It logs "Running." once the socket is bound; connections wait in
+	// the backlog until it serves. (Probing with a connection instead
+	// would make it serve "/" to nobody.)
+	startPeer(t, "pygopherd", cmd, p.log, "Running.", 15*time.Second)
+	return p
 }
 
 // get sends request and returns the whole response.
