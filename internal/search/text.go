@@ -219,6 +219,8 @@ func line(prefix, s string, cols int) string {
 	fit := -1
 	space := false
 	for i := 0; i < len(s); {
+		var r rune
+		var cw int
 		if c := s[i]; c < utf8.RuneSelf {
 			// ASCII: one column, or white space if it is a control byte.
 			i++
@@ -226,34 +228,21 @@ func line(prefix, s string, cols int) string {
 				space = b.Len() > len(prefix)
 				continue
 			}
-			add := 1
-			if space {
-				add++
+			r, cw = rune(c), 1
+		} else {
+			var size int
+			r, size = utf8.DecodeRuneInString(s[i:])
+			i += size
+			switch {
+			case r == utf8.RuneError && size == 1:
+				r = '?'
+			case unicode.IsSpace(r) || unsafeRune(r):
+				space = b.Len() > len(prefix)
+				continue
 			}
-			if w+add > cols-1 && fit < 0 {
-				fit = b.Len()
-			}
-			if w+add > cols {
-				return b.String()[:fit] + ellipsis
-			}
-			if space {
-				b.WriteByte(' ')
-				space = false
-			}
-			b.WriteByte(c)
-			w += add
-			continue
+			cw = runeWidth(r)
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		switch {
-		case r == utf8.RuneError && size == 1:
-			r = '?'
-		case unicode.IsSpace(r) || unsafeRune(r):
-			space = b.Len() > len(prefix)
-			continue
-		}
-		add := runeWidth(r)
+		add := cw
 		if space {
 			add++
 		}
