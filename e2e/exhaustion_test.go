@@ -399,15 +399,18 @@ func TestFloodPerIP(t *testing.T) {
 	after(t, d, f, base)
 }
 
-// TestFloodGlobal fills max-connections from eight addresses (8 silent
-// connections each, under the per-IP limit), then floods 100 more
+// TestFloodGlobal fills max-connections from eight addresses (8
+// connections each, under the per-IP limit), then floods 100 more silent
 // connections from twenty other addresses. The slots are held by
 // transfers that do not read (silent connections would not do: a newcomer
-// evicts those, see TestIdleHoldersEvicted). The flood gets busy answers
-// (or, past max-connections busy answers at once, a silent close) and
-// nothing waits; while the slots are full the legitimate client gets the
-// busy answer within the bound too, and the file again once the idle
-// timeout has cut the holders.
+// evicts those, see TestIdleHoldersEvicted). Nothing waits: the flood gets
+// busy answers or, as each of its connections gives its slot to the next,
+// a silent close (the last of them, the request timeout); a full server lets an address with no connection in by
+// cutting the oldest transfer of the heaviest address, which a silent
+// flood can do only while none of its own connections holds a slot, so it
+// costs the holders a transfer or two, not one per flood connection. The
+// legitimate client is served throughout, or told busy within the bound,
+// and the idle timeout cuts the remaining holders.
 func TestFloodGlobal(t *testing.T) {
 	slow(t)
 	// A longer idle timeout keeps the 64 slots full while the flood runs,
@@ -467,11 +470,14 @@ func TestFloodGlobal(t *testing.T) {
 	wg.Wait()
 	time.Sleep(200 * time.Millisecond) // let the probe meet the full server
 	p.finish(t)
-	flood.check(t, livenessBound, "busy", "closed")
-	// Busy answers are capped at max-connections at once, and the
-	// probe's own busy answer may hold one of those.
-	if got := flood.count("busy"); got < exMaxConns-1 {
-		t.Errorf("%d flood connections were told busy, want at least %d", got, exMaxConns-1)
+	// A flood connection still holding a slot when the flood ends is
+	// answered when its request-timeout runs out.
+	flood.check(t, livenessBound, "busy", "closed", "timed-out")
+	// The first newcomer with no connection (the probe or the flood)
+	// finds no silent connection to take the place of and cuts a
+	// transfer; after that the flood's own silent connections give way.
+	if got := f.cutCount("evicted"); got < 1 || got > 4 {
+		t.Errorf("%d transfers cut for newcomers, want 1 to 4 (one, and a few if the flood's connections all ended at once)", got)
 	}
 	hwg.Wait()
 	holders.check(t, hold+livenessBound, "cut")
@@ -563,16 +569,17 @@ func (a slotAttack) src(i int) string {
 // legitimate client keeps fetching a file, and reports its latency (p50,
 // p99) and how often it was refused. Silent holders are evicted by
 // newcomers and so cost a legitimate client nothing; slow readers in one
-// /24 are held to max-connections-per-prefix. Slow readers spread over as
-// many /24s as addresses (each holding 32 slots) do fill the server until
-// min-read-rate cuts them, 30 s in: that case is measured but not asserted.
-// By default it runs the 33- and 64-address cases that each mechanism
-// answers; GOPHERD_EXHAUSTION=all runs the whole matrix.
+// /24 are held to max-connections-per-prefix; slow readers spread over as
+// many /24s as addresses (each holding 32 slots) fill the server, and the
+// legitimate client, from an address with fewer connections, takes the
+// slot of the heaviest address's oldest response. By default it runs the
+// cases that each mechanism answers; GOPHERD_EXHAUSTION=all runs the whole
+// matrix.
 func TestSlotExhaustion(t *testing.T) {
 	slow(t)
 	needProc(t)
 	needFDs(t, 8192)
-	attacks := []slotAttack{{33, false, true}, {64, false, true}, {33, true, false}, {64, true, false}}
+	attacks := []slotAttack{{33, false, true}, {64, false, true}, {33, true, false}, {64, true, false}, {33, true, true}}
 	if os.Getenv("GOPHERD_EXHAUSTION") == "all" {
 		attacks = nil
 		for _, n := range []int{33, 64} {
@@ -613,7 +620,7 @@ func TestSlotExhaustion(t *testing.T) {
 			t.Logf("%v: daemon %v (at rest %v); legitimate client: %d requests, refused %.0f%%, latency %v; with no attack %v",
 				a, during, base, p.n, 100*refused, p.lats, rest.lats)
 			p.mu.Unlock()
-			if !(a.spread && a.slow) && p.busy > 0 {
+			if p.busy > 0 {
 				t.Errorf("the legitimate client was refused %d of %d times", p.busy, p.n)
 			}
 		})

@@ -319,6 +319,7 @@ type logFilter struct {
 	mu      sync.Mutex
 	partial []byte
 	served  map[string]int
+	cuts    map[string]int // access log lines by their cut reason
 }
 
 func (f *logFilter) Write(p []byte) (int, error) {
@@ -332,7 +333,10 @@ func (f *logFilter) Write(p []byte) (int, error) {
 		}
 		line := f.partial[:i+1]
 		if bytes.Contains(line, []byte(" info request {")) {
-			f.served[servedField(line)]++
+			f.served[field(line, "served")]++
+			if cut := field(line, "cut"); cut != "?" {
+				f.cuts[cut]++
+			}
 		} else {
 			_, _ = f.out.Write(line)
 		}
@@ -344,9 +348,10 @@ func (f *logFilter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// servedField extracts the "served" value of a console-encoded access line.
-func servedField(line []byte) string {
-	const key = `"served": "`
+// field extracts the value of the string field name from a console-encoded
+// access line, "?" when the line has none.
+func field(line []byte, name string) string {
+	key := `"` + name + `": "`
 	i := bytes.Index(line, []byte(key))
 	if i < 0 {
 		return "?"
@@ -359,6 +364,13 @@ func servedField(line []byte) string {
 }
 
 // counts returns a copy of the access log counts by "served" value.
+// cutCount is how many access log lines said cut for reason.
+func (f *logFilter) cutCount(reason string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cuts[reason]
+}
+
 func (f *logFilter) counts() map[string]int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -376,7 +388,7 @@ func startFiltered(t *testing.T, cfg map[string]any) (*daemon, *logFilter) {
 	t.Helper()
 	var f *logFilter
 	d := startCmdVia(t, configAddr(cfg), exec.Command(gopherdBin, writeConfig(t, cfg)), func(log *syncBuffer) io.Writer {
-		f = &logFilter{out: log, served: make(map[string]int)}
+		f = &logFilter{out: log, served: make(map[string]int), cuts: make(map[string]int)}
 		return f
 	})
 	return d, f

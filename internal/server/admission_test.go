@@ -154,3 +154,64 @@ func TestJudge(t *testing.T) {
 		})
 	}
 }
+
+// TestFullServerCutsTheHeaviestAddress: with every slot answering a
+// request, a newcomer from an address with no connection takes the slot
+// of the oldest response of the address holding the most, which ends in a
+// reset and an access log line cut "evicted". An address that already
+// holds a connection displaces nothing: the heaviest address coming back,
+// and the other one, are told the server is busy.
+func TestFullServerCutsTheHeaviestAddress(t *testing.T) {
+	b := newBlocker("A")
+	st := baseSettings(b)
+	st.Limits.MaxConnections = 4
+	h := start(t, st)
+
+	heavy := net.ParseIP("127.0.0.2")
+	var held []net.Conn
+	for range 3 {
+		held = append(held, startBlocked(t, b, h.addr, heavy))
+	}
+	other := startBlocked(t, b, h.addr, net.ParseIP("127.0.0.3"))
+
+	c := dialFrom(t, h.addr, net.ParseIP("127.0.0.4"), 0)
+	if _, err := io.WriteString(c, "/x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(readAll(t, c)); got != "A:/x\r\n.\r\n" {
+		t.Errorf("the newcomer got %q, want it served", got)
+	}
+	_ = held[0].SetReadDeadline(time.Now().Add(patience))
+	if b, err := io.ReadAll(held[0]); !isReset(err) {
+		t.Errorf("the heaviest address's oldest response ended with %v after %q, want a reset", err, b)
+	}
+	for i, c := range append(held[1:], other) {
+		if closedByServer(c) {
+			t.Errorf("response %d was cut too", i+1)
+		}
+	}
+	// A newcomer from an address holding a connection is refused: from
+	// 127.0.0.2 (2 now) or from 127.0.0.3 (1).
+	for _, src := range []string{"127.0.0.2", "127.0.0.3"} {
+		c := dialFrom(t, h.addr, net.ParseIP(src), 0)
+		if _, err := io.WriteString(c, "/x\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		if got := string(readAll(t, c)); got != errorItem(gopher.Busy) {
+			t.Errorf("a newcomer from %s got %q, want busy", src, got)
+		}
+	}
+	close(b.release)
+	for _, c := range append(held[1:], other) {
+		readAll(t, c)
+	}
+	var cuts []any
+	for _, l := range h.logs.entries(t, "request") {
+		if l["cut"] != nil {
+			cuts = append(cuts, l["cut"])
+		}
+	}
+	if len(cuts) != 1 || cuts[0] != cutEvicted {
+		t.Errorf("cuts in the access log %v, want one %q", cuts, cutEvicted)
+	}
+}

@@ -37,6 +37,7 @@ const (
 	cutIdle     = "idle-timeout" // the client took no data for IdleTimeout
 	cutSlow     = "slow-reader"  // it took less than MinReadRate, averaged over IdleTimeout
 	cutShutdown = "shutdown"     // the shutdown grace ran out
+	cutEvicted  = "evicted"      // the server was full and its address held the most connections (see evictHeaviestLocked)
 	cutAborted  = "aborted"      // the handler gave up (gopher.Abort)
 	cutPanic    = "panic"        // the handler panicked after writing
 	cutGone     = "client-gone"  // the client reset or closed the connection

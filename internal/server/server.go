@@ -177,9 +177,10 @@ type Server struct {
 	pending   int                  // connections whose address is not established yet
 	total     int                  // connections counted against the limits
 	perIP     map[string]int       // the same, by normalised client address
+	shared    int                  // addresses holding two connections or more (see evictHeaviestLocked)
 	perPrefix map[netip.Prefix]int // the same, by network (gopher.ClientPrefix)
 	idleConns *list.List           // counted connections without a request yet, oldest first
-	evictions int                  // idle connections closed for a newer one, in all
+	evictions int                  // connections closed or cut for a newer one, in all
 	busy      int                  // goroutines sending a busy answer
 	busyCount int                  // rejections since the last info line about them
 	busyLog   time.Time            // when that line was written
@@ -436,7 +437,10 @@ func (s *Server) admit(rwc net.Conn, o ListenerOptions) *conn {
 		return nil
 	}
 	switch {
-	case (s.total < st.Limits.MaxConnections || s.idleConns.Len() > 0) && s.pending < pendingFactor*st.Limits.MaxConnections:
+	// Full, a newcomer may still take a slot from a connection without a
+	// request, or from an address holding several (establish decides,
+	// once it knows the newcomer's address).
+	case (s.total < st.Limits.MaxConnections || s.idleConns.Len() > 0 || s.shared > 0) && s.pending < pendingFactor*st.Limits.MaxConnections:
 		s.pending++
 		c.pending = true
 	case s.toBusyLocked(c):
@@ -471,7 +475,7 @@ func (s *Server) establish(c *conn) bool {
 		c.busyReason = "max-connections-per-ip"
 	case c.hasPrefix && s.perPrefix[c.prefix] >= lim.MaxConnectionsPerPrefix:
 		c.busyReason = "max-connections-per-prefix"
-	case s.total >= lim.MaxConnections && !s.evictIdleLocked(c):
+	case s.total >= lim.MaxConnections && !s.evictIdleLocked(c) && !s.evictHeaviestLocked(c):
 		c.busyReason = "max-connections"
 	default:
 		s.countLocked(c)
@@ -483,7 +487,9 @@ func (s *Server) establish(c *conn) bool {
 // countLocked gives c a slot under the caps. s.mu must be held.
 func (s *Server) countLocked(c *conn) {
 	s.total++
-	s.perIP[c.ip]++
+	if s.perIP[c.ip]++; s.perIP[c.ip] == 2 {
+		s.shared++
+	}
 	if c.hasPrefix {
 		s.perPrefix[c.prefix]++
 	}
@@ -498,7 +504,9 @@ func (s *Server) uncountLocked(c *conn) {
 	}
 	c.counted = false
 	s.total--
-	if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
+	if s.perIP[c.ip]--; s.perIP[c.ip] == 1 {
+		s.shared--
+	} else if s.perIP[c.ip] <= 0 {
 		delete(s.perIP, c.ip)
 	}
 	if c.hasPrefix {
@@ -536,6 +544,52 @@ func (s *Server) evictIdleLocked(c *conn) bool {
 		return true
 	}
 	return false
+}
+
+// evictHeaviestLocked frees a slot for the newcomer c, when no connection
+// without a request can give one, by cutting a response in flight: the
+// oldest of the address that holds the most connections, two or more, if
+// c's address holds none. A full server so lets in every address that has
+// no connection yet: clients that hold their slots by reading just fast
+// enough (slow readers spread over many networks, which no per-prefix cap
+// bounds) can keep the server full, but not keep out a client that has no
+// connection. The rule takes one slot per address, never more: an address
+// coming back after a cut, or opening a second connection, is told the
+// server is busy, so the attackers cannot displace each other, and a flood
+// of silent connections gets one slot per address, which the next
+// newcomer takes back before any response is cut again (evictIdleLocked
+// comes first). The victim's client sees a reset, and its access log line
+// says cut "evicted". It reports whether it found a victim. s.mu must be
+// held.
+func (s *Server) evictHeaviestLocked(c *conn) bool {
+	if s.shared == 0 || s.perIP[c.ip] > 0 {
+		return false
+	}
+	heavy, most := "", 0
+	for ip, n := range s.perIP {
+		if n > most {
+			heavy, most = ip, n
+		}
+	}
+	if most < 2 || s.perIP[c.ip] > 0 {
+		return false
+	}
+	var victim *conn
+	for v := range s.conns {
+		if v.ip != heavy || !v.counted || v.resp == nil || v.state != stateActive {
+			continue
+		}
+		if victim == nil || v.accepted.Before(victim.accepted) {
+			victim = v
+		}
+	}
+	if victim == nil || !victim.resp.cut(cutEvicted) {
+		return false
+	}
+	s.uncountLocked(victim)
+	victim.evicted = true
+	s.evictions++
+	return true
 }
 
 // toBusyLocked moves c to the busy answers, unless so many are being sent
