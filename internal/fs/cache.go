@@ -63,10 +63,14 @@ func newListingCache(maxEntries, maxBytes int) *listingCache {
 
 // get returns the menu stored for path if the directory (or map) is still
 // in state id and the entry is younger than its TTL. The menu's bytes are
-// shared: callers only read them.
-func (c *listingCache) get(path string, id dirID, now time.Time) (menu, bool) {
+// shared: callers only read them. The clock is read under the lock, as put
+// reads it: a time taken before waiting for the lock could be older than
+// an entry stored meanwhile, which would look stored in the future and be
+// thrown away, and the menu made again.
+func (c *listingCache) get(path string, id dirID, clock func() time.Time) (menu, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	now := clock()
 	el, ok := c.byPath[path]
 	if !ok {
 		return menu{}, false
@@ -83,12 +87,13 @@ func (c *listingCache) get(path string, id dirID, now time.Time) (menu, bool) {
 // put stores m as the menu of path in state id, evicting the least
 // recently used entries beyond the bounds. A menu that costs more than one
 // entry may is not stored.
-func (c *listingCache) put(path string, id dirID, now time.Time, m menu) {
+func (c *listingCache) put(path string, id dirID, clock func() time.Time, m menu) {
 	if m.cost > cacheMaxEntryBytes || m.cost > c.maxBytes {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	now := clock()
 	if el, ok := c.byPath[path]; ok {
 		c.remove(el)
 	}

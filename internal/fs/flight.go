@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gopherd/internal/gopher"
@@ -56,6 +57,11 @@ type flight struct {
 type flights struct {
 	mu sync.Mutex
 	m  map[flightKey]*flight
+	// ended counts the flights that have ended, each after publishing its
+	// menu to the cache. A request that missed the cache and then finds no
+	// flight looks at it to tell "nobody is making this menu" from "it was
+	// made and published between my two looks".
+	ended atomic.Uint64
 }
 
 // render is the work of making one menu: it returns the menu and the
@@ -71,22 +77,10 @@ func (h *Handler) menuFor(ctx context.Context, key string, id dirID, cacheable b
 	if err := ctx.Err(); err != nil {
 		return menu{}, err
 	}
-	if cacheable {
-		if m, ok := h.cached(key, id); ok {
-			return m, nil
-		}
+	m, f := h.cachedOrFlight(key, id, cacheable, reportKey, work)
+	if f == nil {
+		return m, nil
 	}
-	// A copy: key itself then stays on the caller's stack on the hot path
-	// (a cache hit), which is every request but the first.
-	fk := flightKey{strings.Clone(key), id}
-	h.flights.mu.Lock()
-	f, ok := h.flights.m[fk]
-	if !ok {
-		f = &flight{done: make(chan struct{})}
-		h.flights.m[fk] = f
-		go h.fly(fk, f, cacheable, reportKey, work)
-	}
-	h.flights.mu.Unlock()
 	wait := time.NewTimer(h.renderTimeout)
 	defer wait.Stop()
 	select {
@@ -99,11 +93,47 @@ func (h *Handler) menuFor(ctx context.Context, key string, id dirID, cacheable b
 	}
 }
 
+// cachedOrFlight returns the menu cached under key for version id, or else
+// the flight making it, started if there is none.
+func (h *Handler) cachedOrFlight(key string, id dirID, cacheable bool, reportKey string, work render) (menu, *flight) {
+	var fk flightKey
+	for look := 0; ; look++ {
+		ended := h.flights.ended.Load()
+		if cacheable {
+			if m, ok := h.cached(key, id); ok {
+				return m, nil
+			}
+		}
+		if look == 0 {
+			// A copy: key itself then stays on the caller's stack on the
+			// hot path (a cache hit), which is every request but the first.
+			fk = flightKey{strings.Clone(key), id}
+		}
+		h.flights.mu.Lock()
+		f, ok := h.flights.m[fk]
+		if !ok && cacheable && look < 3 && h.flights.ended.Load() != ended {
+			// A flight ended since the cache was looked at: it may have
+			// been this menu's, now in the cache. Look again rather than
+			// make it twice; a few looks, since unrelated flights end too.
+			h.flights.mu.Unlock()
+			continue
+		}
+		if !ok {
+			f = &flight{done: make(chan struct{})}
+			h.flights.m[fk] = f
+			go h.fly(fk, f, cacheable, reportKey, work)
+		}
+		h.flights.mu.Unlock()
+		return menu{}, f
+	}
+}
+
 // fly makes the menu of flight f, publishes it and ends the flight.
 func (h *Handler) fly(fk flightKey, f *flight, cacheable bool, reportKey string, work render) {
 	defer func() {
 		h.flights.mu.Lock()
 		delete(h.flights.m, fk)
+		h.flights.ended.Add(1)
 		h.flights.mu.Unlock()
 		close(f.done)
 	}()
@@ -144,7 +174,7 @@ func (h *Handler) fly(fk flightKey, f *flight, cacheable bool, reportKey string,
 	}
 	f.m = m
 	if cacheable && !m.noCache {
-		h.cache.put(fk.key, fk.id, h.now(), m)
+		h.cache.put(fk.key, fk.id, h.now, m)
 	}
 }
 

@@ -590,7 +590,7 @@ func TestListingCache(t *testing.T) {
 }
 
 func TestListingCacheBounds(t *testing.T) {
-	now := time.Now()
+	now := at(time.Now())
 	c := newListingCache(3, 100)
 	id := dirID{ino: 1}
 	for i := range 5 {
@@ -617,15 +617,44 @@ func TestListingCacheBounds(t *testing.T) {
 		t.Error("entry for an outdated directory state kept")
 	}
 	c.put("t", id, now, bodyMenu([]byte("x")))
-	if has(c, "t", id, now.Add(cacheTTL+time.Second)) {
+	if has(c, "t", id, at(now().Add(cacheTTL+time.Second))) {
 		t.Error("entry returned after its TTL")
 	}
 }
 
 // has reports whether c holds an entry for path in state id at now.
-func has(c *listingCache, path string, id dirID, now time.Time) bool {
+func has(c *listingCache, path string, id dirID, now func() time.Time) bool {
 	_, ok := c.get(path, id, now)
 	return ok
+}
+
+// at is a clock stopped at t.
+func at(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+// TestCacheKeepsWhatWasJustStored: a lookup that waits for the lock while
+// the menu is stored must not take the new entry for one stored in the
+// future and throw it away (the menu was then made twice).
+func TestCacheKeepsWhatWasJustStored(t *testing.T) {
+	id := dirID{ino: 1}
+	for i := range 2000 {
+		c := newListingCache(3, 100)
+		stored := make(chan struct{})
+		go func() {
+			defer close(stored)
+			c.put("k", id, time.Now, bodyMenu([]byte("x")))
+		}()
+		for looking := true; looking; {
+			select {
+			case <-stored:
+				looking = false
+			default:
+			}
+			c.get("k", id, time.Now)
+		}
+		if !has(c, "k", id, time.Now) {
+			t.Fatalf("round %d: the entry stored during a lookup was lost", i)
+		}
+	}
 }
 
 func TestNew(t *testing.T) {

@@ -64,7 +64,7 @@ func (h *Handler) mapMenu(ctx context.Context, r *gopher.Request, dir, p string,
 // cached returns the menu cached under key for version id, if what else
 // it was made from is unchanged too.
 func (h *Handler) cached(key string, id dirID) (menu, bool) {
-	m, ok := h.cache.get(key, id, h.now())
+	m, ok := h.cache.get(key, id, h.now)
 	if ok && len(m.deps) > 0 && !h.fresh(m) {
 		return menu{}, false
 	}
