@@ -400,11 +400,21 @@ func logProblems(log string) []string {
 	var out []string
 	sc := bufio.NewScanner(strings.NewReader(log))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	inRace := false
 	for sc.Scan() {
 		line := sc.Text()
 		f := strings.Fields(line)
-		if len(f) >= 2 && (f[1] == "error" || f[1] == "dpanic" || f[1] == "panic" || f[1] == "fatal") ||
-			strings.Contains(line, "goroutine ") || strings.HasPrefix(line, "panic:") || strings.Contains(line, "DATA RACE") {
+		switch {
+		case strings.Contains(line, "DATA RACE"):
+			// A race report is useless without its stacks: kept whole,
+			// up to the detector's closing rule.
+			inRace = true
+			out = append(out, line)
+		case inRace:
+			out = append(out, line)
+			inRace = !strings.HasPrefix(line, "==================")
+		case len(f) >= 2 && (f[1] == "error" || f[1] == "dpanic" || f[1] == "panic" || f[1] == "fatal") ||
+			strings.Contains(line, "goroutine ") || strings.HasPrefix(line, "panic:"):
 			out = append(out, line)
 		}
 	}

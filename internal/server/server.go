@@ -571,12 +571,14 @@ func (s *Server) evictHeaviestLocked(c *conn) bool {
 			heavy, most = ip, n
 		}
 	}
-	if most < 2 || s.perIP[c.ip] > 0 {
+	if most < 2 {
 		return false
 	}
 	var victim *conn
 	for v := range s.conns {
-		if v.ip != heavy || !v.counted || v.resp == nil || v.state != stateActive {
+		// counted first: a connection not yet counted may be writing its
+		// address (transport sets it without the lock, before establish).
+		if !v.counted || v.ip != heavy || v.resp == nil || v.state != stateActive {
 			continue
 		}
 		if victim == nil || v.accepted.Before(victim.accepted) {
