@@ -226,7 +226,7 @@ func FuzzGophernicus(f *testing.F) {
 }
 
 // FuzzGPH reads any .gph text: no panic, only valid items, and every link
-// line written back in geomyidae's syntax (the display and selector with
+// line written back in geomyidae's syntax (its type, display and selector with
 // their "|" escaped) reads as the same entry.
 func FuzzGPH(f *testing.F) {
 	for _, s := range []string{
@@ -237,6 +237,7 @@ func FuzzGPH(f *testing.F) {
 		"[0|x|y|server|0]\n[\x01|x|y|s|p]\na\tb\n",
 		"\xef\xbb\xbf[i|i|Err|server|port]\r\n",
 		"\n[\\0||||]\n",
+		"\n[\\|||||]\n",
 	} {
 		f.Add([]byte(s), "/sub")
 	}
@@ -267,7 +268,7 @@ func FuzzGPH(f *testing.F) {
 				port = strconv.Itoa(e.Port)
 			}
 			esc := strings.NewReplacer("|", "\\|")
-			again := "[" + string(e.Type) + "|" + esc.Replace(e.Display) + "|" + esc.Replace(e.Selector) + "|" + host + "|" + port + "]"
+			again := "[" + esc.Replace(string(e.Type)) + "|" + esc.Replace(e.Display) + "|" + esc.Replace(e.Selector) + "|" + host + "|" + port + "]"
 			e2, kind2 := GPH{}.Classify(Line{Num: l.Num, Text: again, End: "\n"}, nil)
 			if kind2 != kind || e2 != e {
 				t.Fatalf("line %d %q read as %+v; written back as %q it reads as %v %+v", l.Num, l.Text, e, again, kind2, e2)
